@@ -1,0 +1,321 @@
+"""The ``honestcount`` command line: one command for every job, ``--json`` on every report."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from honestcount.errors import HonestcountError, InputError
+
+app = typer.Typer(
+    help="Independent verification of an election count from citizens' evidence.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+_state: dict[str, str | None] = {"db": None}
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+ElectionOpt = Annotated[str, typer.Option("--election", "-e", help="Election id.")]
+
+
+@app.callback()
+def main(
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="HONESTCOUNT_DB",
+            help="Database URL (sqlite:///file.db or postgresql://...). "
+            "Default: honestcount.db in the working directory.",
+        ),
+    ] = None,
+) -> None:
+    _state["db"] = db
+
+
+def engine():
+    from honestcount.store.db import make_engine
+
+    return make_engine(_state["db"])
+
+
+def emit_json(document: object) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, default=str, indent=1) + "\n")
+
+
+def run_guarded(fn):
+    """Report honestcount errors as one clear line on stderr and exit non-zero."""
+    try:
+        return fn()
+    except HonestcountError as exc:
+        typer.echo(f"error: {exc}", err=True)  # one unwrapped line, easy to grep
+        raise typer.Exit(2) from None
+
+
+def _sha256(path: Path | None) -> str:
+    if path is None or not path.exists():
+        return ""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+@app.command("import")
+def import_(
+    source: Annotated[
+        str, typer.Argument(help="'belarus-2020' (bundled), or a file/folder with --format.")
+    ],
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="golos | ru-cec | generic")
+    ] = None,
+    election: Annotated[str | None, typer.Option("--election", "-e")] = None,
+    name: Annotated[str | None, typer.Option(help="Election name.")] = None,
+    date: Annotated[str | None, typer.Option(help="Election date, YYYY-MM-DD.")] = None,
+    country: Annotated[str | None, typer.Option(help="Country code.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import an election (replacing it if present): all or nothing."""
+    from honestcount.checks.quality import findings as quality_findings
+    from honestcount.sources import read_source
+    from honestcount.store.repository import save_election
+    from honestcount.summary import summarise
+
+    def run():
+        if fmt is None and source != "belarus-2020":
+            raise InputError(f"unknown source {source!r}: give --format golos|ru-cec|generic")
+        path = None if fmt is None else Path(source)
+        with err.status(f"reading {source}"):
+            data = read_source(fmt or "belarus-2020", path, election)
+            data.election = _override(data.election, name, date, country)
+            found = quality_findings(data)
+        with err.status(f"writing {len(data):,} stations"):
+            written = save_election(
+                engine(),
+                data,
+                findings=found,
+                import_format=fmt or source,
+                import_path=str(path or "bundled:belarus-2020"),
+                import_sha256=_sha256(path),
+            )
+        report = summarise(data, found) | {"rows_written": written}
+        if as_json:
+            emit_json(report)
+        else:
+            print_summary(report)
+
+    run_guarded(run)
+
+
+def _override(election, name, date, country):
+    changes = {k: v for k, v in {"name": name, "country": country}.items() if v}
+    if date:
+        try:
+            changes["date"] = dt.date.fromisoformat(date)
+        except ValueError:
+            raise InputError(f"--date {date!r} is not YYYY-MM-DD") from None
+    return dataclasses.replace(election, **changes)
+
+
+def print_summary(report: dict) -> None:
+    out.print(f"[bold]{report['name']}[/] ({report['election']})")
+    for key in (
+        "stations",
+        "registered_voters",
+        "stations_with_official_result",
+        "stations_with_voter_evidence",
+        "stations_with_observers",
+        "stations_with_violations",
+    ):
+        value = report.get(key)
+        out.print(f"  {key.replace('_', ' ')}: {'unknown' if value is None else f'{value:,}'}")
+    table = Table(
+        "option",
+        "official (stations known)",
+        "declared",
+        "photo-confirmed",
+        "national official",
+        title="Votes by option",
+    )
+    for o in report["options"]:
+        table.add_row(
+            o["id"],
+            *[
+                _fmt(o[k])
+                for k in ("official_votes", "declared", "photo_confirmed", "national_total")
+            ],
+        )
+    out.print(table)
+    if report.get("data_quality"):
+        out.print("Data-quality findings (imported as they are, see `honestcount findings`):")
+        for rule, n in report["data_quality"].items():
+            out.print(f"  {rule}: {n:,}")
+
+
+def _fmt(value) -> str:
+    return "unknown" if value is None else f"{value:,}"
+
+
+@app.command()
+def elections(as_json: JsonOpt = False) -> None:
+    """List the elections in the store."""
+    from honestcount.store.repository import list_elections
+
+    def run():
+        frame = list_elections(engine())
+        records = [
+            {k: (None if v != v else v) for k, v in row.items()}  # NaN -> None
+            for row in frame.to_dict("records")
+        ]
+        if as_json:
+            emit_json({"elections": records})
+            return
+        table = Table("id", "name", "date", "stations", "registered voters")
+        for r in records:
+            table.add_row(
+                r["id"],
+                r["name"],
+                str(r["date"] or ""),
+                f"{r['stations']:,}",
+                _fmt(None if r["registered_voters"] is None else int(r["registered_voters"])),
+            )
+        out.print(table)
+
+    run_guarded(run)
+
+
+@app.command()
+def stations(
+    election: ElectionOpt,
+    region: Annotated[str | None, typer.Option(help="Only this region.")] = None,
+    settlement_type: Annotated[str | None, typer.Option(help="Only this settlement type.")] = None,
+    official: Annotated[
+        bool | None,
+        typer.Option(
+            "--official/--no-official", help="Only stations with/without an official result."
+        ),
+    ] = None,
+    search: Annotated[str | None, typer.Option(help="Station id, town or name contains.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many (after filters).")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the stations to CSV.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List an election's stations with their evidence."""
+    import numpy as np
+
+    from honestcount.store.repository import load_election
+    from honestcount.summary import station_records, station_table
+
+    def run():
+        data = load_election(engine(), election)
+        s = data.stations
+        mask = np.ones(len(data), dtype=bool)
+        if region is not None:
+            mask &= (s["region"] == region).to_numpy()
+        if settlement_type is not None:
+            mask &= (s["settlement_type"] == settlement_type).to_numpy()
+        if official is not None:
+            mask &= data.has_official == official
+        if search:
+            text = s.index.to_series() + " " + s["town"].fillna("") + " " + s["name"].fillna("")
+            mask &= text.str.contains(search, case=False, regex=False).to_numpy()
+        if limit is not None:
+            mask &= np.cumsum(mask) <= limit
+        if csv is not None:
+            station_table(data)[mask].to_csv(csv)
+            err.print(f"wrote {int(mask.sum()):,} stations to {csv}")
+        if as_json:
+            emit_json(
+                {
+                    "election": election,
+                    "count": int(mask.sum()),
+                    "stations": station_records(data, mask),
+                }
+            )
+        elif csv is None:
+            show = station_records(data, mask)[:50]
+            table = Table("id", "region", "settlement", "official source", "voters' evidence")
+            for r in show:
+                photo = r["photo_confirmed"]
+                table.add_row(
+                    r["id"],
+                    str(r["region"] or ""),
+                    str(r["settlement_type"] or ""),
+                    r["official_source"] or "none",
+                    "none" if photo is None else f"{sum(v or 0 for v in photo.values())} photos",
+                )
+            out.print(table)
+            out.print(
+                f"{int(mask.sum()):,} stations" + (" (first 50 shown)" if mask.sum() > 50 else "")
+            )
+
+    run_guarded(run)
+
+
+@app.command()
+def summary(election: ElectionOpt, as_json: JsonOpt = False) -> None:
+    """Summarise one election: stations, evidence coverage, official sums, data quality."""
+    from honestcount.store.repository import load_election, load_findings
+    from honestcount.summary import summarise
+
+    def run():
+        eng = engine()
+        report = summarise(load_election(eng, election), load_findings(eng, election))
+        emit_json(report) if as_json else print_summary(report)
+
+    run_guarded(run)
+
+
+@app.command()
+def findings(
+    election: ElectionOpt,
+    rule: Annotated[str | None, typer.Option(help="Only this rule.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Data-quality findings recorded at import (odd but real values, kept as they are)."""
+    from honestcount.store.repository import load_election, load_findings
+
+    def run():
+        eng = engine()
+        load_election(eng, election)  # a clear error for an unknown election
+        frame = load_findings(eng, election)
+        if rule:
+            frame = frame[frame["rule"] == rule]
+        records = frame.to_dict("records")
+        if as_json:
+            emit_json({"election": election, "count": len(records), "findings": records})
+            return
+        table = Table("station", "rule", "detail")
+        for r in records[:200]:
+            table.add_row(str(r["station_id"]), r["rule"], r["detail"])
+        out.print(table)
+        out.print(f"{len(records):,} findings")
+
+    run_guarded(run)
+
+
+@app.command("run")
+def run_all(
+    source: Annotated[str, typer.Argument(help="The bundled data set to run on.")] = "belarus-2020",
+) -> None:
+    """The main job: import the bundled evidence and report what it shows."""
+    if source != "belarus-2020":
+        typer.echo(f"error: unknown bundled data set {source!r}; try belarus-2020", err=True)
+        raise typer.Exit(2)
+    import_(source, None, None, None, None, None, as_json=False)
+
+
+if __name__ == "__main__":
+    app()

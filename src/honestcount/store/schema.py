@@ -1,0 +1,175 @@
+"""Tables of the store. Evidence layers live in separate tables, each row with its source.
+
+A count that is not known has no row (or a NULL): nothing is ever stored as zero for unknown.
+Station rows get an integer key (``pk``) so the long evidence tables stay small; an election's
+stations take one contiguous block of keys, so its evidence is a key range.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _station_fk() -> Column:
+    # No FOREIGN KEY on the million-row evidence tables: PostgreSQL checks one per row with a
+    # trigger, which tripled import time. Rows are written and deleted only together with
+    # their stations, in one transaction (store.repository), and a test checks for orphans.
+    return Column("station_pk", BigInteger, primary_key=True)
+
+
+def _election_fk(primary_key: bool = False) -> Column:
+    return Column(
+        "election_id",
+        String(64),
+        ForeignKey("elections.id", ondelete="CASCADE"),
+        primary_key=primary_key,
+        nullable=False,
+    )
+
+
+elections = Table(
+    "elections",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("country", String(64), nullable=False),
+    Column("date", Date),
+    Column("protocol_schema", String(64), nullable=False),
+    Column("source", Text, nullable=False, default=""),
+    Column("imported_at", DateTime(timezone=True)),
+    Column("import_format", String(32)),
+    Column("import_path", Text),
+    Column("import_sha256", String(64)),
+)
+
+options = Table(
+    "options",
+    metadata,
+    _election_fk(primary_key=True),
+    Column("id", String(128), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("pk", BigInteger, primary_key=True, autoincrement=False),
+    _election_fk(),
+    Column("station_id", String(256), nullable=False),
+    Column("region", Text),
+    Column("district", Text),
+    Column("settlement_type", String(64)),
+    Column("town", Text),
+    Column("name", Text),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("registered_voters", BigInteger),
+    Column("url", Text),
+    UniqueConstraint("election_id", "station_id"),
+)
+
+protocol_lines = Table(
+    "protocol_lines",
+    metadata,
+    _station_fk(),
+    Column("source", String(32), primary_key=True),
+    Column("line", String(64), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+official_votes = Table(
+    "official_votes",
+    metadata,
+    _station_fk(),
+    Column("source", String(32), primary_key=True),
+    Column("option_id", String(128), primary_key=True),
+    Column("votes", BigInteger, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+voter_evidence = Table(
+    "voter_evidence",
+    metadata,
+    _station_fk(),
+    Column("option_id", String(128), primary_key=True),
+    Column("declared", BigInteger),
+    Column("photo", BigInteger),
+    Column("source", String(64), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+observer_reports = Table(
+    "observer_reports",
+    metadata,
+    _station_fk(),
+    Column("source", String(64), primary_key=True),
+    Column("observers", Integer),
+    Column("turnout_count", BigInteger),
+)
+
+observer_violations = Table(
+    "observer_violations",
+    metadata,
+    _station_fk(),
+    Column("source", String(64), primary_key=True),
+    Column("code", String(32), primary_key=True),
+    sqlite_with_rowid=False,
+)
+
+violation_codes = Table(
+    "violation_codes",
+    metadata,
+    _election_fk(primary_key=True),
+    Column("code", String(32), primary_key=True),
+    Column("reason", Text, nullable=False),
+)
+
+national_totals = Table(
+    "national_totals",
+    metadata,
+    _election_fk(primary_key=True),
+    Column("line", String(128), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Column("note", Text),
+)
+
+data_quality = Table(
+    "data_quality",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _election_fk(),
+    Column("station_id", String(256)),
+    Column("rule", String(128), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("values", JSON),
+    Index("ix_data_quality_election", "election_id"),
+)
+
+Index("ix_stations_election", stations.c.election_id)
