@@ -306,6 +306,113 @@ def findings(
     run_guarded(run)
 
 
+@app.command()
+def verify(
+    election: ElectionOpt,
+    as_json: JsonOpt = False,
+    csv: Annotated[Path | None, typer.Option("--csv", help="One row per station.")] = None,
+    min_photo_excess: Annotated[
+        int, typer.Option(help="Photos must exceed the official count by at least this.")
+    ] = 1,
+    min_declared_excess: Annotated[int, typer.Option(help="Same, for declared choices.")] = 1,
+    turnout_tolerance: Annotated[
+        float,
+        typer.Option(help="Allowed relative excess of official voters over observers' count."),
+    ] = 0.05,
+    turnout_tolerance_votes: Annotated[
+        int, typer.Option(help="...and at least this many voters.")
+    ] = 10,
+    recompute: Annotated[bool, typer.Option(help="Ignore stored verdicts.")] = False,
+) -> None:
+    """What the evidence proves, station by station; stored for pages and later runs."""
+    from honestcount.checks.verdicts import Thresholds
+    from honestcount.checks.verify import evidence_digest, report, station_frame
+    from honestcount.checks.verify import verify as run_verify
+    from honestcount.store.repository import load_election
+    from honestcount.store.verdicts import load_verification, save_verification
+
+    thresholds = Thresholds(
+        min_photo_excess, min_declared_excess, turnout_tolerance, turnout_tolerance_votes
+    )
+
+    def run():
+        eng = engine()
+        data = load_election(eng, election)
+        digest = evidence_digest(data)
+        stored = None if recompute else load_verification(eng, election)
+        fresh = (
+            stored is not None
+            and stored["evidence_digest"] == digest
+            and stored["thresholds"] == dataclasses.asdict(thresholds)
+        )
+        if fresh and csv is None:
+            doc = stored["report"]
+        else:
+            v = run_verify(data, thresholds)
+            doc = report(v)
+            stations = station_frame(v)
+            save_verification(eng, election, digest, dataclasses.asdict(thresholds), doc, stations)
+            if csv is not None:
+                stations.to_csv(csv)
+                err.print(f"wrote {len(stations):,} stations to {csv}")
+        if as_json:
+            emit_json(doc)
+        else:
+            print_verification(doc)
+
+    run_guarded(run)
+
+
+def print_verification(doc: dict) -> None:
+    out.print(
+        f"[bold]Verification of {doc['election']}[/]: {doc['stations']:,} stations, "
+        f"{doc['stations_with_official_result']:,} with an official result"
+    )
+    table = Table("verdict", "stations", title="Overall verdict per station")
+    for verdict, n in doc["verdicts"].items():
+        table.add_row(verdict, f"{n:,}")
+    out.print(table)
+    table = Table(
+        "option",
+        "photos exceed official",
+        "declarations exceed official",
+        "proven excess votes",
+        title="Proven by option",
+    )
+    for option, row in doc["proven_by_option"].items():
+        table.add_row(
+            option, f"{row['photo']:,}", f"{row['declared']:,}", f"{row['excess_votes']:,}"
+        )
+    out.print(table)
+    failures = {k: v for k, v in doc["check_failures"].items() if v}
+    if failures:
+        out.print("Protocol checks failed: " + ", ".join(f"{k} {v:,}" for k, v in failures.items()))
+    remainder = doc.get("national_remainder")
+    if remainder:
+        table = Table(
+            "option",
+            "national official",
+            "in known stations",
+            "share known",
+            "share remainder",
+            title=f"National result vs the "
+            f"{remainder['stations_known']:,} stations with known protocols",
+        )
+        for option, row in remainder["options"].items():
+            table.add_row(
+                option,
+                _fmt(row["national"]),
+                _fmt(row["known_stations"]),
+                _pct(row["share_in_known_stations"]),
+                _pct(row["share_in_remainder"]),
+            )
+        out.print(table)
+
+
+def _pct(x) -> str:
+    return "unknown" if x is None else f"{100 * x:.1f}%"
+
+
 @app.command("run")
 def run_all(
     source: Annotated[str, typer.Argument(help="The bundled data set to run on.")] = "belarus-2020",
@@ -315,6 +422,16 @@ def run_all(
         typer.echo(f"error: unknown bundled data set {source!r}; try belarus-2020", err=True)
         raise typer.Exit(2)
     import_(source, None, None, None, None, None, as_json=False)
+    verify(
+        source,
+        as_json=False,
+        csv=None,
+        min_photo_excess=1,
+        min_declared_excess=1,
+        turnout_tolerance=0.05,
+        turnout_tolerance_votes=10,
+        recompute=False,
+    )
 
 
 if __name__ == "__main__":

@@ -173,3 +173,23 @@ data_quality = Table(
 )
 
 Index("ix_stations_election", stations.c.election_id)
+
+verifications = Table(
+    "verifications",
+    metadata,
+    _election_fk(primary_key=True),
+    Column("evidence_digest", String(64), nullable=False),
+    Column("thresholds", JSON, nullable=False),
+    Column("computed_at", DateTime(timezone=True), nullable=False),
+    Column("report", JSON, nullable=False),
+)
+
+station_verdicts = Table(
+    "station_verdicts",
+    metadata,
+    _station_fk(),
+    Column("verdict", String(32), nullable=False),
+    Column("proven_excess", BigInteger, nullable=False),
+    Column("details", JSON, nullable=False),
+    sqlite_with_rowid=False,
+)
