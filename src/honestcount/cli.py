@@ -413,6 +413,21 @@ def _pct(x) -> str:
     return "unknown" if x is None else f"{100 * x:.1f}%"
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the intake API, the public pages and the open data (one ASGI application)."""
+    import uvicorn
+
+    from honestcount.app import create_app
+
+    run_guarded(lambda: None)
+    err.print(f"honestcount serving on http://{host}:{port}/")
+    uvicorn.run(create_app(_state["db"]), host=host, port=port, log_level="warning")
+
+
 @app.command("run")
 def run_all(
     source: Annotated[str, typer.Argument(help="The bundled data set to run on.")] = "belarus-2020",
