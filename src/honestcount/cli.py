@@ -414,6 +414,74 @@ def _pct(x) -> str:
 
 
 @app.command()
+def forensics(
+    election: ElectionOpt,
+    tests: Annotated[str | None, typer.Option(help="Comma-separated test names "
+                                                   "(default: all).")] = None,
+    leader: Annotated[str | None, typer.Option(help="Option id of the leader (default: most "
+                                                    "official votes).")] = None,
+    plots: Annotated[Path | None, typer.Option("--plots", help="Write PNG plots here.")] = None,
+    csv: Annotated[Path | None, typer.Option("--csv", help="Per-station class probabilities "
+                                                           "of the mixture model.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Statistical tests on official results: anomaly indicators, never verdicts."""
+    from honestcount.forensics.battery import TESTS, run_battery
+    from honestcount.store.repository import load_election
+
+    names = None if tests is None else [t.strip() for t in tests.split(",") if t.strip()]
+
+    def run():
+        unknown = [t for t in names or [] if t not in TESTS]
+        if unknown:
+            raise InputError(f"unknown test(s) {unknown}; available: {', '.join(TESTS)}")
+        data = load_election(engine(), election)
+        if leader is not None and leader not in data.choice_option_ids:
+            raise InputError(f"--leader {leader!r} is not an option of {election}; options: "
+                             f"{', '.join(data.choice_option_ids)}")
+        if plots is not None:
+            plots.mkdir(parents=True, exist_ok=True)
+        with err.status("running forensics"):
+            doc = run_battery(data, names, leader, plots)
+        if csv is not None:
+            _write_mixture_csv(data, doc, csv)
+        if as_json:
+            emit_json(doc)
+            return
+        out.print(f"[bold]Forensics for {doc['election']}[/] (leader: {doc['leader']}, "
+                  f"{doc['stations']:,} stations)")
+        out.print(f"[italic]{doc['note']}[/]")
+        for name, result in doc["tests"].items():
+            out.print(f"[bold]{name}[/]: {_headline(result)}")
+
+    run_guarded(run)
+
+
+def _headline(result: dict) -> str:
+    if result.get("skipped"):
+        return f"skipped ({result['reason']})"
+    if "error" in result:
+        return f"error: {result['error']}"
+    keys = ("observed", "expected", "excess", "p_value", "anomalous_votes", "core_turnout",
+            "corrected_share", "corrected_turnout", "f_incremental", "f_extreme", "pi")
+    shown = {k: result[k] for k in keys if k in result}
+    return ", ".join(f"{k} {v:,.4g}" if isinstance(v, int | float) else f"{k} {v}"
+                     for k, v in shown.items()) or "done (see --json)"
+
+
+def _write_mixture_csv(data, doc: dict, path: Path) -> None:
+    try:
+        from honestcount.forensics.mixture import station_probabilities
+    except ImportError:
+        raise InputError("--csv needs the mixture model, which is not available") from None
+    if "mixture" not in doc["tests"]:
+        raise InputError("--csv writes the mixture model's per-station class probabilities: "
+                         "add mixture to --tests")
+    station_probabilities(data, doc["leader"]).to_csv(path)
+    err.print(f"wrote per-station class probabilities to {path}")
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
