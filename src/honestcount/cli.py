@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 120)  # pipes get readable tables too
 _state: dict[str, str | None] = {"db": None}
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
@@ -413,6 +413,150 @@ def _pct(x) -> str:
     return "unknown" if x is None else f"{100 * x:.1f}%"
 
 
+def _checks_ok(data):
+    """Stations whose protocol fails no control relation (for the 'clean' definition)."""
+    import numpy as np
+    import pandas as pd
+
+    from honestcount.checks.rules import check_all
+
+    failed = np.zeros(len(data), dtype=bool)
+    for outcome in check_all(data):
+        failed |= outcome.failed
+    return pd.Series(~failed, index=data.stations.index)
+
+
+@app.command()
+def estimate(
+    election: ElectionOpt,
+    method: Annotated[list[str] | None, typer.Option("--method", "-m",
+                                                     help="ratio | ratio_photo | pvt "
+                                                          "(repeatable; default all)")] = None,
+    n_boot: Annotated[int, typer.Option(help="Bootstrap replicates.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    threshold: Annotated[float, typer.Option(help="Evidence coverage a station needs to count "
+                                                  "as clean.")] = 0.02,
+    definition: Annotated[str, typer.Option(help="'proof' (no proven falsification) or "
+                                                 "'strict' (declarations do not exceed the "
+                                                 "official count either).")] = "proof",
+    sensitivity_plot: Annotated[Path | None, typer.Option("--sensitivity",
+                                                          help="Write the sensitivity table "
+                                                               "(CSV) and plot (PNG) with "
+                                                               "this path stem.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The real result with honest uncertainty: lower bounds and estimates with intervals."""
+    from honestcount.estimate import estimates_table, run_estimate
+    from honestcount.store.repository import load_election
+
+    def run():
+        data = load_election(engine(), election)
+        checks_ok = _checks_ok(data)
+        with err.status(f"estimating ({n_boot:,} bootstrap replicates)"):
+            doc = run_estimate(data, method or None, n_boot=n_boot, seed=seed,
+                               checks_ok=checks_ok, threshold=threshold, definition=definition)
+        if sensitivity_plot is not None:
+            from honestcount.estimate.sensitivity import plot_sensitivity, sensitivity
+
+            with err.status("sensitivity analysis"):
+                table = sensitivity(data, checks_ok=checks_ok, seed=seed)
+            stem = sensitivity_plot.with_suffix("")
+            table.to_csv(stem.with_suffix(".csv"), index=False)
+            official = {o: r["share"] for o, r in doc.get("official", {}).items()
+                        if isinstance(r, dict) and r.get("share") is not None}
+            plot_sensitivity(table, stem.with_suffix(".png"), reference=official or None,
+                             title=f"{data.election.name}: sensitivity of the estimate")
+            doc["sensitivity"] = {"csv": str(stem.with_suffix(".csv")),
+                                  "png": str(stem.with_suffix(".png"))}
+        if as_json:
+            emit_json(doc)
+            return
+        out.print(f"[bold]Estimates for {election}[/] (shares of ballots cast, 95% intervals)")
+        out.print(estimates_table(doc).to_string())
+        for name, text in doc.get("assumptions", {}).items():
+            out.print(f"[bold]{name}[/]: {text}")
+
+    run_guarded(run)
+
+
+pvt_app = typer.Typer(help="Parallel vote tabulation: draw a sample of stations.",
+                      no_args_is_help=True)
+app.add_typer(pvt_app, name="pvt")
+
+
+@pvt_app.command("draw")
+def pvt_draw(
+    election: ElectionOpt,
+    n: Annotated[int, typer.Option("--n", help="Sample size (stations).")] = 500,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same sample.")] = 0,
+    strata: Annotated[str, typer.Option(help="Comma-separated station columns.")] =
+        "region,settlement_type",
+    csv: Annotated[Path | None, typer.Option("--csv", help="Write the sample here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draw a stratified random sample of stations, reproducibly from a seed."""
+    from honestcount.estimate import draw_sample
+    from honestcount.store.repository import load_election
+
+    def run():
+        data = load_election(engine(), election)
+        columns = [c.strip() for c in strata.split(",") if c.strip()]
+        unknown = [c for c in columns if c not in data.stations.columns]
+        if unknown:
+            raise InputError(f"unknown strata column(s) {unknown}; station columns: "
+                             f"{', '.join(data.stations.columns)}")
+        if not 0 < n <= len(data):
+            raise InputError(f"--n must be between 1 and {len(data):,}")
+        sample = draw_sample(data.stations, n, columns, seed)
+        if csv is not None:
+            sample.to_csv(csv)
+        doc = {"election": election, "seed": seed, "n": len(sample), "strata": columns,
+               "stations": list(map(str, sample.index))}
+        if as_json:
+            emit_json(doc)
+        elif csv is None:
+            out.print("\n".join(doc["stations"]))
+        err.print(f"drew {len(sample):,} stations (seed {seed})")
+
+    run_guarded(run)
+
+
+@app.command()
+def simulate(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the election to.")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    stations: Annotated[int, typer.Option(help="Number of stations.")] = 5767,
+    falsified_share: Annotated[float, typer.Option(help="Share of falsified stations.")] = 0.3,
+    falsify_where: Annotated[str, typer.Option(help="random | low_evidence | high_support")] =
+        "random",
+    protocol_share: Annotated[float, typer.Option(help="Share of stations whose protocol "
+                                                       "is obtained.")] = 0.24,
+    protocol_bias: Annotated[float, typer.Option(help="How much more often protocols are "
+                                                      "obtained where the platform is "
+                                                      "popular (1 = no bias).")] = 1.0,
+    participation: Annotated[float, typer.Option(help="Scale of voters' participation in "
+                                                      "the platform.")] = 1.0,
+    photo_rate: Annotated[float, typer.Option(help="Share of participants who send a "
+                                                   "photo.")] = 0.6,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a synthetic election in the Golos layout, with known truth (truth.json)."""
+    from honestcount.estimate.simulate import simulate as run_simulation
+
+    def run():
+        sim = run_simulation(seed=seed, n_stations=stations, out=out_dir,
+                             falsified_share=falsified_share, falsify_where=falsify_where,
+                             protocol_share=protocol_share, protocol_bias=protocol_bias,
+                             participation=participation, photo_rate=photo_rate)
+        doc = {"out": str(out_dir), "seed": seed, "stations": len(sim.data),
+               "truth": str(out_dir / "truth.json"),
+               "load_with": f"honestcount import --format golos {out_dir} --election sim-{seed}"}
+        emit_json(doc) if as_json else err.print(f"wrote a simulated election to {out_dir}; "
+                                                 f"load it with: {doc['load_with']}")
+
+    run_guarded(run)
+
+
 @app.command()
 def forensics(
     election: ElectionOpt,
@@ -479,6 +623,136 @@ def _write_mixture_csv(data, doc: dict, path: Path) -> None:
                          "add mixture to --tests")
     station_probabilities(data, doc["leader"]).to_csv(path)
     err.print(f"wrote per-station class probabilities to {path}")
+
+
+ledger_app = typer.Typer(
+    help="Aftermath ledger: detentions, releases, injuries and deaths, held against official "
+    "figures. Names are encrypted with the key in HONESTCOUNT_LEDGER_KEY.",
+    no_args_is_help=True,
+)
+app.add_typer(ledger_app, name="ledger")
+
+
+def _ledger(fn, as_json: bool, headline, **kwargs) -> None:
+    """Run a ledger job on the current database; print JSON or a one-screen summary."""
+
+    def run():
+        doc = fn(db=engine(), **kwargs)
+        if as_json:
+            emit_json(doc)
+        else:
+            out.print(headline(doc))
+
+    run_guarded(run)
+
+
+@ledger_app.command("import")
+def ledger_import(
+    file: Annotated[Path, typer.Argument(help="A list: CSV or XLSX.")],
+    source: Annotated[str, typer.Option(help="Name of the list (re-importing replaces it).")],
+    source_kind: Annotated[str, typer.Option(help="volunteer_list, relative, lawyer, "
+                                                  "rights_group, media, official, ...")] =
+        "volunteer_list",
+    kind: Annotated[str, typer.Option(help="What each row reports: detained, released, "
+                                           "held, tried, injured, died.")] = "detained",
+    date: Annotated[str | None, typer.Option(help="The list's date, YYYY-MM-DD.")] = None,
+    place: Annotated[str | None, typer.Option(help="Where, if the list does not say.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a volunteer list into the ledger."""
+    from honestcount.ledger.commands import ledger_import as job
+
+    _ledger(job, as_json, lambda d: f"imported {d['records']:,} records from {d['source']}",
+            file=file, source=source, source_kind=source_kind, kind=kind, date=date, place=place)
+
+
+@ledger_app.command("link")
+def ledger_link(
+    review_low: Annotated[float, typer.Option(help="Pairs above this go to review.")] = 0.2,
+    review_high: Annotated[float, typer.Option(help="Pairs above this are linked.")] = 0.9,
+    as_json: JsonOpt = False,
+) -> None:
+    """Decide who is who across all lists (probabilistic record linkage with Splink)."""
+    from honestcount.ledger.commands import ledger_link as job
+
+    _ledger(job, as_json, lambda d: json.dumps(d, ensure_ascii=False, default=str)[:2000],
+            review_low=review_low, review_high=review_high)
+
+
+@ledger_app.command("claims")
+def ledger_claims(as_json: JsonOpt = False) -> None:
+    """Official and public claims beside what the cases support, with the gap."""
+    from honestcount.ledger.commands import ledger_claims as job
+
+    def headline(doc: dict) -> Table:
+        table = Table("stated", "source", "kind", "claimed", "cases support", "where, when",
+                      title="Claims against the cases")
+        for c in doc["claims"]:
+            support = c.get("supported_range") or {}
+            scope = c["scope"] if isinstance(c["scope"], dict) else {}
+            table.add_row(str(c["date"]), str(c["source"]), c["kind"], _fmt(c["quantity"]),
+                          f"{support.get('low', c['supported'])}–"
+                          f"{support.get('high', c['supported'])}",
+                          f"{', '.join(scope.get('places') or [])} "
+                          f"{scope.get('from', '')}–{scope.get('to', '')}")
+        return table
+
+    _ledger(job, as_json, headline)
+
+
+@ledger_app.command("figures")
+def ledger_figures(
+    as_of: Annotated[str | None, typer.Option(help="Figures as of this date.")] = None,
+    min_cell: Annotated[int, typer.Option(help="Hide cells smaller than this.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Counts by day, place and facility, each a low/best/high range."""
+    from honestcount.ledger.commands import ledger_figures as job
+
+    _ledger(job, as_json, lambda d: json.dumps(d.get("totals", d), ensure_ascii=False,
+                                               default=str, indent=1)[:3000],
+            as_of=as_of, min_cell=min_cell)
+
+
+@ledger_app.command("synth")
+def ledger_synth(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the synthetic lists.")],
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    records: Annotated[int, typer.Option(help="Records over all lists.")] = 35_000,
+    lists: Annotated[int, typer.Option(help="Number of lists.")] = 10,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write synthetic lists with known identities (for tests, training and benchmarks)."""
+    from honestcount.ledger.commands import ledger_synth as job
+
+    def run():
+        doc = job(out_dir, seed=seed, records=records, lists=lists)
+        emit_json(doc) if as_json else out.print(
+            f"wrote {doc['records']:,} records of {doc['people']:,} people in "
+            f"{len(doc['lists'])} lists to {out_dir}")
+
+    run_guarded(run)
+
+
+@ledger_app.command("search")
+def ledger_search(
+    name: Annotated[str, typer.Argument(help="Full name: surname and given name.")],
+    year: Annotated[int, typer.Option(help="Year of birth.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """The relatives' search: whether and where a person was last recorded, nothing else."""
+    from honestcount.ledger.commands import ledger_search as job
+
+    _ledger(job, as_json, lambda d: json.dumps(d, ensure_ascii=False, default=str),
+            name=name, year=year)
+
+
+@ledger_app.command("keygen")
+def ledger_keygen() -> None:
+    """Print a new organisation key (keep it outside the database)."""
+    from honestcount.ledger.commands import ledger_keygen as job
+
+    emit_json(job())
 
 
 @app.command()

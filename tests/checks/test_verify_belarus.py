@@ -90,7 +90,7 @@ def test_json_keys_and_national_remainder(verified):
         assert key in doc
     assert doc["check_failures"] == {
         "options_sum_to_total": 80,
-        "counted_within_voters": 6,
+        "turnout_within_registered": 6,
         "no_negative_line": 3,
     }
     luk = doc["national_remainder"]["options"]["lukashenko"]

@@ -38,7 +38,7 @@ def test_stations_json_lists_every_station_with_its_evidence(db):
     assert station["official"]["tsikhanouskaya"] == 701
     assert station["official"]["not_voting"] is None
     assert station["official_source"] == "photographed_protocol"
-    assert station["settlement_type"] == "city" and station["registered_voters"] is None
+    assert station["settlement_type"] == "city" and station["registered_voters"] == 1656
 
 
 def test_filters(db):
@@ -76,7 +76,7 @@ def test_elections_summary_and_findings(db):
     assert [e["id"] for e in listing] == ["belarus-2020"]
     summary = invoke_json("--db", db, "summary", "-e", "belarus-2020", "--json")
     assert summary["data_quality"] == {
-        "counted_within_voters": 6,
+        "turnout_within_registered": 6,
         "no_negative_line": 3,
         "options_sum_to_total": 152,
     }

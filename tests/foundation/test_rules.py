@@ -83,7 +83,7 @@ def test_belarus_odd_but_real_values_become_findings():
     found = findings(load_belarus_2020())
     by_rule = found.groupby(["rule", "status"]).size().to_dict()
     assert by_rule[("no_negative_line", FAIL)] == 3  # negative "against" counts
-    assert by_rule[("counted_within_voters", FAIL)] == 6  # more votes than voters
+    assert by_rule[("turnout_within_registered", FAIL)] == 6  # more votes than voters
     # totals disagreeing with the sum of options: ~150, of which some have blank options
     sum_findings = found[found["rule"] == "options_sum_to_total"]
     assert len(sum_findings) == 152

@@ -42,7 +42,6 @@ from honestcount.estimate.sensitivity import plot_sensitivity, sensitivity, tren
 from honestcount.estimate.simulate import (
     SimTruth,
     SimulatedElection,
-    election_from_golos,
     read_golos,
     simulate,
     write_golos,
@@ -63,7 +62,6 @@ __all__ = [
     "coverage",
     "declared_excess",
     "draw_sample",
-    "election_from_golos",
     "estimates_table",
     "fit_ratio",
     "lower_bounds",
