@@ -765,30 +765,70 @@ def serve(
 
     from honestcount.app import create_app
 
-    run_guarded(lambda: None)
+    application = run_guarded(lambda: create_app(_state["db"]))
     err.print(f"honestcount serving on http://{host}:{port}/")
-    uvicorn.run(create_app(_state["db"]), host=host, port=port, log_level="warning")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def publish(
+    election: ElectionOpt,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the static site.")],
+    languages: Annotated[str, typer.Option(help="Comma-separated: en,be,ru.")] = "en,be,ru",
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the whole public site as static files: a mirror that works from any host or disk."""
+    from honestcount.web.publish import publish as write_site
+
+    def run():
+        langs = tuple(x.strip() for x in languages.split(",") if x.strip())
+        doc = write_site(engine(), election, out_dir, languages=langs,
+                         progress=lambda msg: err.print(msg, highlight=False))
+        if as_json:
+            emit_json(doc)
+        else:
+            out.print(f"wrote {doc['files']:,} files ({doc['bytes'] / 1e6:,.1f} MB) to {out_dir}; "
+                      f"open {doc['index']}")
+
+    run_guarded(run)
+
+
+def _ensure_secret() -> None:
+    """A local key for hashing phone numbers, made once and kept beside the database."""
+    import os
+    import secrets
+
+    if os.environ.get("HONESTCOUNT_SECRET") or os.environ.get("HONESTCOUNT_DEV"):
+        return
+    path = Path("honestcount.secret")
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+        err.print(f"made a new intake secret in {path.resolve()} (keep it private, back it up)")
+    os.environ["HONESTCOUNT_SECRET"] = path.read_text().strip()
 
 
 @app.command("run")
 def run_all(
     source: Annotated[str, typer.Argument(help="The bundled data set to run on.")] = "belarus-2020",
+    host: Annotated[str, typer.Option(help="Address to serve the dashboard on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to serve the dashboard on.")] = 8000,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after the report.")] = False,
 ) -> None:
-    """The main job: import the bundled evidence and report what it shows."""
+    """The main job: import the bundled evidence, verify it, estimate, and serve the dashboard."""
     if source != "belarus-2020":
         typer.echo(f"error: unknown bundled data set {source!r}; try belarus-2020", err=True)
         raise typer.Exit(2)
     import_(source, None, None, None, None, None, as_json=False)
-    verify(
-        source,
-        as_json=False,
-        csv=None,
-        min_photo_excess=1,
-        min_declared_excess=1,
-        turnout_tolerance=0.05,
-        turnout_tolerance_votes=10,
-        recompute=False,
-    )
+    verify(source, as_json=False, csv=None, min_photo_excess=1, min_declared_excess=1,
+           turnout_tolerance=0.05, turnout_tolerance_votes=10, recompute=False)
+    estimate(source, method=None, n_boot=2000, seed=0, threshold=0.02, definition="proof",
+             sensitivity_plot=None, as_json=False)
+    if not no_serve:
+        _ensure_secret()
+        out.print(f"[bold]Dashboard:[/] http://{host}:{port}/elections/{source} "
+                  "(Ctrl+C to stop)")
+        serve(host=host, port=port)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,241 @@
+"""The public site in headless Chromium: what a visitor sees and clicks.
+
+Needs Debian's ``chromium`` (/usr/bin/chromium) and Playwright for Python; Playwright's own
+browser download is never used. Screenshots go to ``test-artifacts/`` at the repository root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("HONESTCOUNT_CHROMIUM", "/usr/bin/chromium"))
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+BY = "/elections/belarus-2020"
+PROVEN = "01-011-0003"  # photos for Tsikhanouskaya exceed her official count by 67
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"no Chromium at {CHROMIUM} (install Debian's chromium; CI does)",
+    ),
+]
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="Playwright for Python is not "
+    "installed (pip install playwright; never `playwright install`)",
+)
+
+
+def shot(page, name: str, full: bool = True) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"web-{name}.png"), full_page=full)
+
+
+@pytest.fixture(scope="module")
+def server(web_app):
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    srv = uvicorn.Server(uvicorn.Config(web_app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    from honestcount.web import views
+
+    site = web_app.state.site
+    views.estimates(site, site.snapshot("belarus-2020"), wait=True)  # timed pages stay fast
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-US", accept_downloads=True
+    )
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.errors = errors
+    yield pg
+    context.close()
+    assert not errors, errors
+
+
+def test_overview(server, page):
+    page.goto(server + BY)
+    assert page.locator("h1").inner_text().startswith("Presidential election, Belarus")
+    assert "445" in page.locator(".callout").first.inner_text()
+    assert page.locator("table.result tbody tr").count() == 7
+    paint = page.evaluate("performance.getEntriesByName('first-contentful-paint')[0].startTime")
+    assert paint < 2000
+    shot(page, "overview")
+
+
+def test_overview_on_a_phone(server, browser):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="ru-RU", is_mobile=True
+    )
+    pg = context.new_page()
+    pg.goto(server + BY)
+    assert pg.locator("html").get_attribute("lang") == "ru"
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    assert width <= 400, f"the page scrolls sideways on a phone ({width}px)"
+    shot(pg, "overview-phone-ru")
+    context.close()
+
+
+def test_map_filters_and_links_to_the_station(server, page):
+    page.goto(server + BY + "/map")
+    status = page.locator("#map-status")
+    sync_api.expect(status).to_have_text("Stations shown: 5,767", timeout=20_000)
+    assert page.locator(".hc-cluster").count() > 10
+    shot(page, "map", full=False)
+    for box in page.locator('input[name="verdict"]').all():
+        if box.get_attribute("value") != "falsification_proven":
+            box.uncheck()
+    sync_api.expect(status).to_have_text("Stations shown: 445")
+    assert "verdict=falsification_proven" in page.url
+    page.select_option("#f-region", "Minsk city")
+    sync_api.expect(status).to_have_text(re.compile(r"Stations shown: \d+"))
+    shot(page, "map-filtered", full=False)
+
+    page.goto(server + BY + f"/map?station={PROVEN}")
+    popup = page.locator(".leaflet-popup-content")
+    sync_api.expect(popup).to_contain_text(PROVEN, timeout=20_000)
+    sync_api.expect(popup).to_contain_text("Falsification proven")
+    page.wait_for_timeout(1200)  # let the zoom and fade-in finish for the screenshot
+    shot(page, "map-popup", full=False)
+    popup.get_by_role("link").click()
+    page.wait_for_url(f"**/stations/{PROVEN}")
+    assert page.locator("h1").inner_text() == f"Polling station {PROVEN}"
+
+
+def test_proven_station(server, page):
+    page.goto(server + BY + "/stations/" + quote(PROVEN, safe=""))
+    assert page.locator(".badge").inner_text().strip() == "Falsification proven"
+    row = page.locator("tr.hl").first.inner_text()
+    assert "127" in row and "194" in row and "+67" in row
+    shot(page, "station-proven")
+
+
+def test_switch_language(server, page):
+    page.goto(server + BY)
+    page.get_by_role("link", name="Беларуская").click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "be"
+    assert "Фальсіфікацыя даказаная" in page.content()
+    page.get_by_role("navigation", name="Раздзелы").get_by_role("link", name="Мапа").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().startswith("Мапа ўчасткаў")  # the choice sticks
+    sync_api.expect(page.locator("#map-status")).to_have_text(
+        re.compile("Паказана ўчасткаў: 5\u00a0767"), timeout=20_000
+    )
+    page.wait_for_timeout(500)
+    shot(page, "map-be", full=False)
+
+
+def test_search(server, page):
+    page.goto(server + BY)
+    page.fill("#qs", "Hrodna")
+    page.press("#qs", "Enter")
+    page.wait_for_url("**/stations?q=Hrodna")
+    assert "Stations found:" in page.locator('p[role="status"]').inner_text()
+    page.fill("#qs", PROVEN)
+    page.press("#qs", "Enter")
+    page.wait_for_url(f"**/stations/{PROVEN}")
+
+
+def test_download_matches_the_manifest(server, page):
+    page.goto(server + BY + "/data")
+    manifest = page.request.get(server + BY + "/data/manifest.json").json()
+    expected = {f["name"]: f["sha256"] for f in manifest["files"]}
+    with page.expect_download() as info:
+        page.get_by_role("link", name="stations.csv", exact=True).click()
+    download = info.value
+    data = Path(download.path()).read_bytes()
+    assert download.suggested_filename == "stations.csv"
+    assert hashlib.sha256(data).hexdigest() == expected["stations.csv"]
+    assert expected["stations.csv"] in page.content()
+    shot(page, "data")
+
+
+def test_keyboard_skip_link(server, page):
+    page.goto(server + BY)
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.className")
+    assert focused == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#content"
+
+
+def test_static_copy_from_disk(engine, browser, tmp_path):
+    from honestcount.web.publish import publish
+
+    publish(engine, "belarus-2020", tmp_path, languages=["en", "be"])
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="be-BY")
+    pg = context.new_page()
+    outside: list[str] = []
+    pg.on(
+        "request",
+        lambda r: outside.append(r.url) if not r.url.startswith(("file://", "data:")) else None,
+    )
+    pg.goto((tmp_path / "index.html").as_uri())
+    pg.wait_for_url("**/be/index.html")
+    assert "Фальсіфікацыя даказаная" in pg.content()
+    pg.goto((tmp_path / "en" / "map.html").as_uri() + f"?station={PROVEN}")
+    popup = pg.locator(".leaflet-popup-content")
+    sync_api.expect(popup).to_contain_text(PROVEN, timeout=20_000)
+    pg.wait_for_timeout(1200)
+    shot(pg, "static-map", full=False)
+    popup.get_by_role("link").click()
+    pg.wait_for_url(f"**/en/s/{PROVEN}.html")
+    assert pg.locator(".badge").inner_text().strip() == "Falsification proven"
+    pg.get_by_role("link", name="Беларуская").click()
+    pg.wait_for_url(f"**/be/s/{PROVEN}.html")
+    pg.goto((tmp_path / "en" / "search.html").as_uri() + "?q=minsk&verdict=falsification_proven")
+    sync_api.expect(pg.locator("#search-status")).to_contain_text("Stations found: 278")
+    shot(pg, "static-search", full=False)
+    manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())
+    for f in manifest["files"]:
+        data = (tmp_path / "data" / f["name"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == f["sha256"]
+    assert not outside, outside
+    context.close()
