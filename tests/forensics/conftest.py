@@ -17,7 +17,6 @@ RUSSIA_2018 = SHARED / "data" / "russia" / "2018.csv.zip"
 PUTIN = "putin_vladimir_vladimirovich"
 
 
-
 def russia_election_data(path: Path, election_id: str = "ru-2018-president") -> ElectionData:
     """The Russian CEC table through honestcount's own loader."""
     return load_ru_cec(path, Election(election_id, election_id, "RU", protocol_schema="ru-cec"))

@@ -193,3 +193,7 @@ station_verdicts = Table(
     Column("details", JSON, nullable=False),
     sqlite_with_rowid=False,
 )
+from honestcount.store import (
+    intake_schema,  # noqa: E402,F401
+    ledger_schema,  # noqa: E402,F401
+)

@@ -1,0 +1,406 @@
+"""Intake load benchmark, on loopback only: declared-choice submissions/s with p50/p99 latency
+(SQLite and PostgreSQL), and photo intake/s (1 MB JPEGs, decoded, stripped, re-encoded and
+hashed by the server).
+
+A real server (uvicorn, N worker processes) is started on 127.0.0.1 on a fresh database;
+voters are registered through the API (timed too); then a closed-loop load of declarations,
+each with its own Idempotency-Key (every one a committed, audited change), runs for a bounded
+time and count. The load generator is ``wrk`` when installed (Debian package), else an async
+httpx client. Print-only; nothing is asserted.
+
+    python benchmarks/bench_intake.py [--pg URL] [--workers 2] [--seconds 10]
+        [--concurrency 32] [--voters 2000] [--photos 300] [--backends sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import numpy as np
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from intake.helpers import ELECTION, SECRET, small_election  # noqa: E402
+
+from honestcount.store.db import make_engine  # noqa: E402
+from honestcount.store.repository import save_election  # noqa: E402
+
+MAX_REQUESTS = 200_000  # hard bound on any one load run, whatever the time
+
+WRK_SCRIPT = r"""
+local tokens, bodies = {}, {}
+local counter, limit, path, kind = 0, 0, "", ""
+math.randomseed(os.time())
+function setup(thread)
+  thread:set("tid", tostring(math.random(1, 2^30)))
+end
+function init(args)
+  path, kind, limit = args[1], args[2], tonumber(args[3])
+  for line in io.lines(args[4]) do tokens[#tokens + 1] = line end
+  if kind == "photo" then
+    for i = 5, #args do
+      local f = io.open(args[i], "rb"); bodies[#bodies + 1] = f:read("*a"); f:close()
+    end
+  end
+end
+function request()
+  counter = counter + 1
+  local token = tokens[(counter + tonumber(tid)) % #tokens + 1]
+  local headers = {["Authorization"] = "Bearer " .. token,
+                   ["Idempotency-Key"] = "b-" .. kind .. "-" .. tid .. "-" .. counter}
+  if kind == "photo" then
+    headers["Content-Type"] = "image/jpeg"
+    return wrk.format("POST", path, headers, bodies[counter % #bodies + 1])
+  end
+  headers["Content-Type"] = "application/json"
+  local option = (counter % 2 == 0) and "a" or "b"
+  return wrk.format("POST", path, headers, '{"option_id":"' .. option .. '"}')
+end
+function response(status, headers, body)
+  if status ~= 200 and status ~= 201 then
+    io.stderr:write("status " .. status .. " " .. body .. "\n")
+  end
+  if counter >= limit then wrk.thread:stop() end
+end
+function done(summary, latency, requests)
+  io.write(string.format("JSON {\"requests\": %d, \"seconds\": %f, \"p50_ms\": %f, " ..
+    "\"p99_ms\": %f, \"errors\": %d, \"non2xx\": %d}\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3,
+    latency:percentile(99) / 1e3,
+    summary.errors.connect + summary.errors.read + summary.errors.write +
+    summary.errors.timeout, summary.errors.status))
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+class Server:
+    def __init__(self, db_url: str, photo_dir: Path, workers: int, log: Path) -> None:
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "HONESTCOUNT_DB": db_url,
+            "HONESTCOUNT_SECRET": SECRET,
+            "HONESTCOUNT_PHOTO_DIR": str(photo_dir),
+            "HONESTCOUNT_INTAKE_ACCOUNT_PER_MINUTE": "1e9",
+            "HONESTCOUNT_INTAKE_ADDRESS_PER_MINUTE": "1e9",
+            "HONESTCOUNT_INTAKE_REGISTRATIONS_PER_ADDRESS_PER_HOUR": "1e9",
+            "HONESTCOUNT_INTAKE_TOKEN_CACHE_SECONDS": "30",
+        }
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "honestcount.intake.api:create_intake_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "--backlog",
+                "4096",
+            ],
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.base = f"http://127.0.0.1:{self.port}/api/v1"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.base}/health", timeout=1).status_code == 200:
+                    time.sleep(0.5 * workers)  # let every worker come up
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+async def register(base: str, count: int, concurrency: int) -> tuple[list[str], float]:
+    tokens: list[str] = []
+    numbers = iter(range(count))
+    start = time.perf_counter()
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        for i in numbers:
+            r = await client.post(
+                f"{base}/elections/{ELECTION}/voters",
+                json={"phone": f"+37529{i:07d}", "station_id": f"S{i % 6 + 1}"},
+                headers={"Idempotency-Key": uuid.uuid4().hex},
+            )
+            r.raise_for_status()
+            tokens.append(r.json()["token"])
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    return tokens, time.perf_counter() - start
+
+
+def run_wrk(
+    url: str,
+    kind: str,
+    tokens_file: Path,
+    bodies: list[Path],
+    seconds: float,
+    concurrency: int,
+    limit: int,
+) -> dict:
+    script = tokens_file.parent / "load.lua"
+    script.write_text(WRK_SCRIPT)
+    threads = 2
+    per_thread = max(1, limit // threads)
+    cmd = [
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(concurrency),
+        "-d",
+        f"{int(seconds)}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(script),
+        url,
+        "--",
+        urlparse(url).path,
+        kind,
+        str(per_thread),
+        str(tokens_file),
+        *map(str, bodies),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60)
+    match = re.search(r"JSON (\{.*\})", out.stdout)
+    if not match:
+        raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
+    result = json.loads(match.group(1))
+    errors = [line for line in out.stderr.splitlines() if line.startswith("status")]
+    result["error_sample"] = errors[:3]
+    return result
+
+
+async def run_httpx(
+    url: str,
+    kind: str,
+    tokens: list[str],
+    bodies: list[bytes],
+    seconds: float,
+    concurrency: int,
+    limit: int,
+) -> dict:
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(limit))
+    start = time.perf_counter()
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        for i in counter:
+            if time.perf_counter() - start > seconds:
+                return
+            headers = {
+                "Authorization": f"Bearer {tokens[i % len(tokens)]}",
+                "Idempotency-Key": f"h-{i}-{uuid.uuid4().hex[:8]}",
+            }
+            t0 = time.perf_counter()
+            if kind == "photo":
+                r = await client.post(url, content=bodies[i % len(bodies)], headers=headers)
+            else:
+                r = await client.post(url, json={"option_id": "ab"[i % 2]}, headers=headers)
+            latencies.append(time.perf_counter() - t0)
+            errors += r.status_code not in (200, 201)
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    ms = np.asarray(latencies) * 1000
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "non2xx": errors,
+        "errors": 0,
+    }
+
+
+def make_photos(folder: Path, count: int) -> list[Path]:
+    """Distinct ~1 MB JPEGs (2048x1536: smooth shapes plus sensor-like noise)."""
+    paths = []
+    rng = np.random.default_rng(7)
+    y, x = np.mgrid[0:1536, 0:2048]
+    for i in range(count):
+        base = (np.sin(x / (40 + 7 * i)) + np.cos(y / (55 + 5 * i))) * 60 + 128
+        noise = rng.normal(0, 9, size=(1536, 2048, 3))
+        pixels = np.clip(base[..., None] + noise + rng.integers(0, 60, 3), 0, 255)
+        out = io.BytesIO()
+        Image.fromarray(pixels.astype(np.uint8), "RGB").save(out, "JPEG", quality=90)
+        path = folder / f"photo{i}.jpg"
+        path.write_bytes(out.getvalue())
+        paths.append(path)
+    return paths
+
+
+def fresh_database(backend: str, tmp: Path, pg: str | None):
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'bench.db'}", lambda: None
+    import psycopg
+
+    name = f"hc_bench_{uuid.uuid4().hex[:10]}"
+    admin = pg.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return f"{admin.rsplit('/', 1)[0]}/{name}", drop
+
+
+def bench_backend(backend: str, args, photos: list[Path]) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix=f"hc-bench-{backend}-"))
+    url, drop = fresh_database(backend, tmp, args.pg)
+    try:
+        engine = make_engine(url)  # migrated here, before the workers start
+        save_election(engine, small_election())
+        engine.dispose()
+        server = Server(url, tmp / "photos", args.workers, tmp / "server.log")
+        try:
+            tokens, reg_seconds = asyncio.run(register(server.base, args.voters, 16))
+            print(
+                f"  {backend}: {len(tokens)} registrations in {reg_seconds:.1f} s "
+                f"({len(tokens) / reg_seconds:.0f}/s, concurrency 16, httpx)"
+            )
+            tokens_file = tmp / "tokens.txt"
+            tokens_file.write_text("\n".join(tokens) + "\n")
+            loads = [
+                (
+                    "declarations",
+                    f"{server.base}/elections/{ELECTION}/declarations",
+                    "declare",
+                    args.concurrency,
+                    args.seconds,
+                    MAX_REQUESTS,
+                )
+            ]
+            if photos:
+                loads.append(
+                    (
+                        "photos",
+                        f"{server.base}/elections/{ELECTION}/ballot-photos",
+                        "photo",
+                        args.photo_concurrency,
+                        args.seconds,
+                        args.photos,
+                    )
+                )
+            for label, target, kind, conc, seconds, limit in loads:
+                before = load_average()
+                if shutil.which("wrk") and not args.httpx:
+                    result = run_wrk(target, kind, tokens_file, photos, seconds, conc, limit)
+                    tool = "wrk"
+                else:
+                    data = [p.read_bytes() for p in photos]
+                    result = asyncio.run(
+                        run_httpx(target, kind, tokens, data, seconds, conc, limit)
+                    )
+                    tool = "httpx"
+                rate = result["requests"] / result["seconds"]
+                print(
+                    f"  {backend} {label}: {result['requests']} in {result['seconds']:.1f} s "
+                    f"= {rate:,.0f}/s, p50 {result['p50_ms']:.1f} ms, "
+                    f"p99 {result['p99_ms']:.1f} ms; non-2xx {result['non2xx']}, "
+                    f"socket errors {result['errors']} ({tool}, {conc} connections, "
+                    f"{args.workers} workers; load average before {before}, "
+                    f"after {load_average()})"
+                )
+                for line in result.get("error_sample", []):
+                    print(f"    {line}")
+        finally:
+            server.stop()
+    finally:
+        drop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg", default=os.environ.get("HONESTCOUNT_TEST_PG_URL"))
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--photo-concurrency", type=int, default=8)
+    parser.add_argument("--voters", type=int, default=2000)
+    parser.add_argument("--photos", type=int, default=300, help="at most this many uploads")
+    parser.add_argument("--distinct-photos", type=int, default=12)
+    parser.add_argument("--httpx", action="store_true", help="use httpx even if wrk exists")
+    args = parser.parse_args()
+    print(f"intake benchmark on 127.0.0.1; {os.cpu_count()} cores; load average {load_average()}")
+    photos: list[Path] = []
+    folder = Path(tempfile.mkdtemp(prefix="hc-bench-photos-"))
+    try:
+        if args.photos:
+            photos = make_photos(folder, args.distinct_photos)
+            sizes = [p.stat().st_size for p in photos]
+            print(
+                f"  {len(photos)} distinct JPEGs of 2048x1536, "
+                f"{np.mean(sizes) / 1e6:.2f} MB on average"
+            )
+        for backend in args.backends.split(","):
+            if backend == "postgresql" and not args.pg:
+                print("  postgresql: skipped (no --pg / HONESTCOUNT_TEST_PG_URL)")
+                continue
+            bench_backend(backend, args, photos)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,221 @@
+"""From intake to evidence: counts per station and option, for verification and for the public.
+
+:func:`materialise_evidence` writes the intake's declared and photo-confirmed counts into
+``voter_evidence`` (source ``intake``), and re-writes agreed protocols, so that
+``honestcount verify`` sees them (the evidence digest changes and verdicts are recomputed).
+
+:func:`publishable_counts` is what public pages may show: nothing while the election's
+embargo holds, no station whose platform voters are fewer than the minimum group size, and
+no cell below it (a count of 1 or 2 at a station can point at a person).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, and_, delete, func, select
+
+from honestcount.intake import audit
+from honestcount.intake.settings import IntakeSettings
+from honestcount.store import schema as t
+from honestcount.store.db import bulk_insert
+from honestcount.store.intake_schema import (
+    intake_accounts,
+    intake_declarations,
+    intake_photos,
+    intake_protocol_results,
+)
+from honestcount.store.repository import _of_election
+
+SOURCE = "intake"
+COLUMNS = ["station_id", "option_id", "declared", "photo"]
+
+
+def intake_counts(conn: Connection, election_id: str) -> pd.DataFrame:
+    """Declared and photo-confirmed voters per (station, option), every option of the election
+    at every station with at least one declaration (a known zero is a zero)."""
+    d, a, p = intake_declarations.c, intake_accounts.c, intake_photos.c
+    confirmed = (
+        select(p.account_id)
+        .where(p.election_id == election_id, p.kind == "ballot_front", p.status == "accepted")
+        .distinct()
+        .subquery()
+    )
+    rows = conn.execute(
+        select(
+            d.station_id,
+            d.option_id,
+            func.count().label("declared"),
+            func.count(confirmed.c.account_id).label("photo"),
+        )
+        .select_from(
+            intake_declarations.join(intake_accounts, a.id == d.account_id).outerjoin(
+                confirmed, confirmed.c.account_id == d.account_id
+            )
+        )
+        .where(d.election_id == election_id, a.disabled_at.is_(None))
+        .group_by(d.station_id, d.option_id)
+    ).all()
+    found = pd.DataFrame(rows, columns=COLUMNS)
+    if found.empty:
+        return found.astype({"declared": "int64", "photo": "int64"})
+    options = (
+        conn.execute(
+            select(t.options.c.id)
+            .where(t.options.c.election_id == election_id)
+            .order_by(t.options.c.position)
+        )
+        .scalars()
+        .all()
+    )
+    options = list(options) + [o for o in pd.unique(found["option_id"]) if o not in options]
+    stations = sorted(pd.unique(found["station_id"]))
+    grid = pd.MultiIndex.from_product([stations, options], names=["station_id", "option_id"])
+    full = (
+        found.set_index(["station_id", "option_id"])
+        .reindex(grid, fill_value=0)
+        .reset_index()
+        .astype({"declared": "int64", "photo": "int64"})
+    )
+    return full
+
+
+def materialise_evidence(
+    engine: Engine,
+    election_id: str,
+    *,
+    replace_other_sources: bool = False,
+    channel: str = "cli",
+    settings: IntakeSettings | None = None,
+) -> dict:
+    """Write the intake's counts into ``voter_evidence`` (source ``intake``); one transaction.
+
+    A (station, option) that already holds voters' evidence from another source (an imported
+    platform export) is left alone and counted in ``skipped_other_source``, unless
+    ``replace_other_sources``. Agreed protocols missing from the store (the election was
+    re-imported) are written again. Returns what was done.
+    """
+    settings = settings or IntakeSettings()
+    with engine.begin() as conn:
+        return materialise_in(
+            conn,
+            election_id,
+            replace_other_sources=replace_other_sources,
+            channel=channel,
+            chains=settings.audit_chains,
+        )
+
+
+def materialise_in(
+    conn: Connection,
+    election_id: str,
+    *,
+    replace_other_sources: bool = False,
+    channel: str = "cli",
+    chains: int = 16,
+) -> dict:
+    """:func:`materialise_evidence` inside the caller's transaction."""
+    from honestcount.intake.service import write_official
+
+    s, v = t.stations.c, t.voter_evidence.c
+    counts = intake_counts(conn, election_id)
+    pks = dict(conn.execute(select(s.station_id, s.pk).where(s.election_id == election_id)).all())
+    of_election = _of_election(conn, election_id)  # a key range: no huge IN lists
+    if pks:
+        conn.execute(
+            delete(t.voter_evidence).where(of_election(t.voter_evidence), v.source == SOURCE)
+        )
+    counts["station_pk"] = counts["station_id"].map(pks)
+    missing = counts["station_pk"].isna()
+    counts = counts[~missing].astype({"station_pk": "int64"})
+    skipped = 0
+    if len(counts):
+        others = pd.DataFrame(
+            conn.execute(
+                select(v.station_pk, v.option_id).where(of_election(t.voter_evidence))
+            ).all(),
+            columns=["station_pk", "option_id"],
+        )
+        others = others[others["station_pk"].isin(counts["station_pk"])]
+        if len(others):
+            key = pd.MultiIndex.from_frame(counts[["station_pk", "option_id"]])
+            taken = key.isin(pd.MultiIndex.from_frame(others))
+            if replace_other_sources:
+                for pk, option in others.itertuples(index=False):
+                    conn.execute(
+                        delete(t.voter_evidence).where(
+                            and_(v.station_pk == int(pk), v.option_id == option)
+                        )
+                    )
+            else:
+                skipped = int(taken.sum())
+                counts = counts[~np.asarray(taken)]
+    rows = counts.assign(source=SOURCE)[["station_pk", "option_id", "declared", "photo", "source"]]
+    written = bulk_insert(conn, t.voter_evidence, rows)
+
+    protocols: dict[str, int] = {}
+    r = intake_protocol_results.c
+    for station_id, entry in conn.execute(
+        select(r.station_id, r.entry).where(r.election_id == election_id)
+    ).all():
+        result = write_official(conn, election_id, station_id, json.loads(entry))
+        protocols[result] = protocols.get(result, 0) + 1
+    summary = {
+        "election_id": election_id,
+        "stations": int(counts["station_id"].nunique()) if len(counts) else 0,
+        "rows": written,
+        "declared": int(counts["declared"].sum()) if len(counts) else 0,
+        "photo_confirmed": int(counts["photo"].sum()) if len(counts) else 0,
+        "skipped_other_source": skipped,
+        "missing_stations": int(missing.sum()),
+        "protocols": protocols,
+    }
+    audit.append(
+        conn,
+        chains=chains,
+        actor=None,
+        role="operator",
+        channel=channel,
+        action="evidence.materialise",
+        target=f"election:{election_id}",
+        details={k: x for k, x in summary.items() if k != "election_id"},
+    )
+    return summary
+
+
+def publishable_counts(
+    engine: Engine, election_id: str, settings: IntakeSettings | None = None
+) -> pd.DataFrame:
+    """Per-station intake counts that may be published, as ``station_id, option_id, declared,
+    photo`` (NaN where a count is suppressed).
+
+    Empty (``attrs["embargoed"]`` is True) while the election's embargo holds; stations whose
+    platform voters are fewer than the minimum group size are left out; a count between 1
+    and the minimum group size minus one is NaN. ``attrs["min_group_size"]`` says the size.
+    """
+    from honestcount.intake.service import election_rules
+
+    settings = settings or IntakeSettings()
+    with engine.connect() as conn:
+        rules = election_rules(conn, settings, election_id)
+        if rules.embargoed:
+            frame = pd.DataFrame(
+                {
+                    c: pd.Series(dtype="float64" if c in ("declared", "photo") else object)
+                    for c in COLUMNS
+                }
+            )
+            frame.attrs.update(embargoed=True, min_group_size=rules.min_group_size)
+            return frame
+        counts = intake_counts(conn, election_id)
+    k = rules.min_group_size
+    totals = counts.groupby("station_id")["declared"].transform("sum")
+    shown = counts[totals >= k].reset_index(drop=True)
+    out = shown.astype({"declared": "float64", "photo": "float64"})
+    for col in ("declared", "photo"):
+        small = (out[col] > 0) & (out[col] < k)
+        out.loc[small, col] = np.nan
+    out.attrs.update(embargoed=False, min_group_size=k)
+    return out
