@@ -193,7 +193,6 @@ station_verdicts = Table(
     Column("details", JSON, nullable=False),
     sqlite_with_rowid=False,
 )
-from honestcount.store import (
-    intake_schema,  # noqa: E402,F401
-    ledger_schema,  # noqa: E402,F401
-)
+# The intake and ledger tables live in their own modules on this metadata; importing them
+# here makes the metadata (and so Alembic's view of the schema) complete.
+from honestcount.store import intake_schema, ledger_schema  # noqa: E402,F401
