@@ -15,12 +15,11 @@ def create_app(db_url: str | None = None) -> FastAPI:
                   description="Independent verification of an election count from citizens' "
                               "evidence: intake API, public pages and open data.")
     app.state.engine = engine
-    for module, prefix in (("honestcount.intake.api", "/api/v1"), ("honestcount.web.routes", "")):
-        try:
-            routes = __import__(module, fromlist=["router"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue  # that part is not built yet
-        app.include_router(routes.router(engine), prefix=prefix)
+    from honestcount.intake.api import router as intake_router
+    from honestcount.ledger.web import router as ledger_router
+    from honestcount.web.routes import router as web_router
+
+    app.include_router(intake_router(engine), prefix="/api/v1")
+    app.include_router(ledger_router(engine))
+    app.include_router(web_router(engine))
     return app

@@ -1,0 +1,360 @@
+"""The aftermath ledger on the public site: figures, claims beside them, and the relatives'
+search. Mounted at ``/`` next to :mod:`honestcount.web.routes` (see docs/ledger.md, *On the
+public site*).
+
+* ``/aftermath`` (twin ``/aftermath.json``): counts of people detained, held, released,
+  injured and dead, as low–high ranges by day, place and facility, and every stated claim
+  beside what the cases support. Aggregates only; small place and facility counts are
+  withheld (``min_cell``).
+* ``/aftermath/search`` (form; ``POST`` answers in HTML) and ``POST /aftermath/search.json``:
+  the relatives' search (:func:`honestcount.ledger.cases.relatives_search`). It answers only
+  *found / not found* and *last recorded where and when*; it is rate-limited per client
+  address and every query is written to the ledger's access log by the core. Names travel in
+  the request body, never in a URL, and answers are not cached.
+
+The organisation key is needed only by the search; without it the search says it is not
+available here and the figures still work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from typing import Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import Markup, escape
+from sqlalchemy import Engine
+
+from honestcount.intake.security import RateLimiter, retry_after
+from honestcount.ledger import cases, claims, figures
+from honestcount.ledger.crypto import LedgerKeyError, Vault
+from honestcount.web import views
+from honestcount.web.i18n import LANGUAGES, Translator, negotiate, translator
+from honestcount.web.render import ServerUrls, render
+from honestcount.web.routes import COOKIE, HTML_CACHE, JSON, security_headers
+
+KINDS = ("detained", "held", "released", "injured", "died")
+MAX_FIELD = 120  # characters of a name field or a year a search accepts
+SEARCH_ACTOR = "public-search"
+
+
+# --- the document ------------------------------------------------------------------------
+
+
+def aftermath_doc(engine: Engine, *, min_cell: int = 5) -> dict[str, Any]:
+    """Figures and claims as one public document (what the page and its twin show)."""
+    fig = figures.figures(engine, min_cell=min_cell)
+    report = claims.claims_report(engine)
+    days = fig.get("by_day", [])
+    return {
+        "as_of": fig.get("as_of"),
+        "records": fig["records"],
+        "people": fig["people"],
+        "review_pairs": fig["review_pairs"],
+        "min_cell": min_cell,
+        "totals": {
+            k: fig["totals"][k]
+            for k in ("detained", "held_now", "released", "injured", "died", "missing", "tried")
+            if k in fig.get("totals", {})
+        },
+        "undated": fig.get("undated", {}),
+        "by_day": days,
+        "by_place": fig.get("by_place", []),
+        "by_facility": fig.get("by_facility", []),
+        "claims": [_public_claim(c) for c in report["claims"]],
+        "links": {"page": "/aftermath", "json": "/aftermath.json", "search": "/aftermath/search"},
+    }
+
+
+def _public_claim(c: dict) -> dict:
+    keep = (
+        "kind", "quantity", "qualifier", "quantity_text", "source", "source_kind",
+        "reported_by", "date", "scope", "statement", "note", "url", "supported",
+        "supported_range", "gap", "gap_range", "bundled",
+    )  # fmt: skip
+    out = {k: c.get(k) for k in keep}
+    out["reading"] = gap_reading(c)
+    return out
+
+
+def gap_reading(c: dict) -> str:
+    """How a claim stands against the cases, in one word (the page words it carefully).
+
+    ``within``: the claim lies inside what the cases support; ``above``: the claim says more
+    than the cases show (common: lists are never complete); ``below``: the cases show more
+    than the claim says. A claim of *more than*, *at least* or *hundreds* is a floor, so cases
+    above it do not contradict it.
+    """
+    low, high = c["supported_range"]["low"], c["supported_range"]["high"]
+    q = c["quantity"]
+    floor = c.get("qualifier") in ("more_than", "at_least", "hundreds", "thousands")
+    if q > high:
+        return "above"
+    if q < low:
+        return "consistent_floor" if floor else "below"
+    return "within"
+
+
+# --- the timeline chart --------------------------------------------------------------------
+
+_SERIES = (  # kind, colour (Okabe-Ito), drawn as
+    ("detained", "#0072b2", "bar"),
+    ("released", "#009e73", "bar"),
+    ("held", "#d55e00", "line"),
+)
+
+
+def timeline_svg(days: list[dict], t: Translator) -> Markup:
+    """A small inline SVG: people first recorded detained and released per day (bars, best
+    reading, whiskers low–high) and people held at the end of each day (line, band low–high).
+    The table under it carries the same numbers for screen readers and copying."""
+    if not days:
+        return Markup("")
+    width, height, left, right, top, bottom = 720, 240, 48, 12, 12, 40
+    top_value = 1
+    for d in days:
+        for kind, _, _ in _SERIES:
+            r = d.get(kind)
+            if isinstance(r, dict):
+                top_value = max(top_value, r["high"])
+    step = _nice_step(top_value)
+    top_value = step * -(-top_value // step)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    slot = plot_w / len(days)
+
+    def y(v: float) -> float:
+        return top + plot_h - plot_h * v / top_value
+
+    parts = [
+        f'<svg class="timeline" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="timeline-title" preserveAspectRatio="xMidYMid meet">',
+        f'<title id="timeline-title">{escape(t("ledger.chart.title"))}</title>',
+    ]
+    v = 0
+    while v <= top_value:
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+            f'stroke="#d5d9de" stroke-width="1"/>'
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" class="tick">'
+            f"{escape(t.num(v))}</text>"
+        )
+        v += step
+    bars = [s for s in _SERIES if s[2] == "bar"]
+    bar_w = slot * 0.8 / len(bars)
+    for i, d in enumerate(days):
+        x0 = left + i * slot + slot * 0.1
+        for j, (kind, colour, _) in enumerate(bars):
+            r = d.get(kind)
+            if not isinstance(r, dict) or r["high"] == 0:
+                continue
+            bx = x0 + j * bar_w
+            parts.append(
+                f'<rect x="{bx:.1f}" y="{y(r["best"]):.1f}" width="{bar_w * 0.9:.1f}" '
+                f'height="{y(0) - y(r["best"]):.1f}" fill="{colour}"/>'
+            )
+            if r["high"] > r["low"]:
+                cx = bx + bar_w * 0.45
+                parts.append(
+                    f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(r["low"]):.1f}" '
+                    f'y2="{y(r["high"]):.1f}" stroke="#1b1f23" stroke-width="1.5"/>'
+                )
+        if len(days) <= 16 or i % -(-len(days) // 16) == 0:
+            label = dt.date.fromisoformat(d["date"]).strftime("%d.%m")
+            parts.append(
+                f'<text x="{left + (i + 0.5) * slot:.1f}" y="{height - bottom + 16}" '
+                f'text-anchor="middle" class="tick">{label}</text>'
+            )
+    held = [(i, d["held"]) for i, d in enumerate(days) if isinstance(d.get("held"), dict)]
+    if held:
+        xs = [left + (i + 0.5) * slot for i, _ in held]
+        band = [f"{x:.1f},{y(r['high']):.1f}" for x, (_, r) in zip(xs, held, strict=True)]
+        band += [
+            f"{x:.1f},{y(r['low']):.1f}" for x, (_, r) in reversed(list(zip(xs, held, strict=True)))
+        ]
+        parts.append(f'<polygon points="{" ".join(band)}" fill="#d55e00" fill-opacity=".18"/>')
+        line = " ".join(f"{x:.1f},{y(r['best']):.1f}" for x, (_, r) in zip(xs, held, strict=True))
+        parts.append(f'<polyline points="{line}" fill="none" stroke="#d55e00" stroke-width="2.5"/>')
+        for x, (_, r) in zip(xs, held, strict=True):
+            parts.append(f'<circle cx="{x:.1f}" cy="{y(r["best"]):.1f}" r="3" fill="#d55e00"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _nice_step(top: int) -> int:
+    raw = max(1, top / 4)
+    magnitude = 10 ** (len(str(int(raw))) - 1)
+    for m in (1, 2, 5, 10):
+        if raw <= m * magnitude:
+            return m * magnitude
+    return 10 * magnitude
+
+
+# --- the router ----------------------------------------------------------------------------
+
+
+def router(
+    engine: Engine,
+    *,
+    vault: Vault | None = None,
+    min_cell: int = 5,
+    search_per_minute: float = 6.0,
+    search_burst: float = 5.0,
+    cache_seconds: float = 60.0,
+) -> APIRouter:
+    """The ledger's public pages on ``engine``.
+
+    ``vault`` holds the organisation key for the relatives' search (default: read from
+    ``HONESTCOUNT_LEDGER_KEY`` when the first search comes; without a key the search answers
+    503). ``min_cell`` withholds place and facility counts below it. Each client address may
+    search ``search_per_minute`` times a minute after a burst of ``search_burst``.
+    Figures and claims are recomputed at most every ``cache_seconds``.
+    """
+    api = APIRouter(include_in_schema=False)
+    security = security_headers(None)
+    limiter = RateLimiter()
+    held: dict[str, Any] = {"vault": vault, "doc": None, "at": 0.0}
+    lock = threading.Lock()
+
+    def document() -> dict:
+        with lock:
+            if held["doc"] is None or time.monotonic() - held["at"] > cache_seconds:
+                held["doc"] = aftermath_doc(engine, min_cell=min_cell)
+                held["at"] = time.monotonic()
+            return held["doc"]
+
+    def the_vault() -> Vault | None:
+        if held["vault"] is None:
+            try:
+                held["vault"] = Vault.from_env()
+            except LedgerKeyError:
+                return None
+        return held["vault"]
+
+    def language(request: Request) -> tuple[str, bool]:
+        asked = request.query_params.get("lang")
+        if asked in LANGUAGES:
+            return asked, True
+        cookie = request.cookies.get(COOKIE)
+        if cookie in LANGUAGES:
+            return cookie, False
+        return negotiate(request.headers.get("accept-language")), False
+
+    def page(request: Request, path: str, template: str, *, title: str, status: int = 200,
+             cache: str = HTML_CACHE, **context) -> HTMLResponse:  # fmt: skip
+        lang, chosen = language(request)
+        t = translator(lang)
+        root = request.scope.get("root_path", "")
+        query = {k: v for k, v in request.query_params.items()}
+        u = ServerUrls(root, root + path, query)
+        html = render(template, t=t, u=u, title=t(title), election=None, generated=None,
+                      page="aftermath", **context)  # fmt: skip
+        response = HTMLResponse(html, status_code=status)
+        response.headers.update(security)
+        response.headers["Content-Language"] = lang
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        response.headers["Cache-Control"] = cache
+        if chosen:
+            response.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="lax")
+        return response
+
+    def as_json(body: dict, status: int = 200, cache: str = HTML_CACHE, **headers) -> Response:
+        return Response(
+            views.dumps(body),
+            status_code=status,
+            media_type=JSON,
+            headers={"Cache-Control": cache, "Access-Control-Allow-Origin": "*", **headers},
+        )
+
+    @api.get("/aftermath.json")
+    def aftermath_json(request: Request):
+        return as_json(document())
+
+    @api.get("/aftermath", response_class=HTMLResponse)
+    def aftermath_page(request: Request):
+        doc = document()
+        t = translator(language(request)[0])
+        return page(request, "/aftermath", "ledger/aftermath.html", title="ledger.title",
+                    doc=doc, chart=timeline_svg(doc["by_day"], t))  # fmt: skip
+
+    # --- the relatives' search -------------------------------------------------------------
+
+    async def fields_of(request: Request) -> dict[str, str]:
+        body = await request.body()
+        if len(body) > 4096:
+            return {}
+        if request.headers.get("content-type", "").startswith("application/json"):
+            try:
+                raw = json.loads(body or b"{}")
+            except ValueError:
+                return {}
+            raw = raw if isinstance(raw, dict) else {}
+            items = {k: raw.get(k) for k in ("surname", "given_name", "birth_year")}
+        else:
+            parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+            items = {k: (parsed.get(k) or [""])[0] for k in ("surname", "given_name", "birth_year")}
+        return {k: str(v or "").strip()[:MAX_FIELD] for k, v in items.items()}
+
+    def search(request: Request, f: dict[str, str]) -> tuple[int, dict, dict]:
+        """(status, public answer, headers). The answer is found / last recorded only."""
+        client = request.client.host if request.client else "unknown"
+        wait = limiter.take(f"ledger-search:{client}", search_per_minute, search_burst)
+        if wait:
+            return 429, {"error": "rate_limited"}, {"Retry-After": retry_after(wait)}
+        v = the_vault()
+        if v is None:
+            return 503, {"error": "search_unavailable"}, {}
+        if not (f.get("surname") and f.get("given_name") and f.get("birth_year")):
+            # incomplete queries still go to the core, which logs them (probing shows)
+            cases.relatives_search(engine, v, f.get("surname", ""), None, actor=SEARCH_ACTOR)
+            return 200, {"found": False, "complete": False}, {}
+        name = f"{f['surname']} {f['given_name']}"
+        got = cases.relatives_search(engine, v, name, f["birth_year"], actor=SEARCH_ACTOR)
+        answer: dict[str, Any] = {"found": bool(got.get("found"))}
+        if "needs" in got:
+            answer["complete"] = False
+        if answer["found"]:
+            last = got.get("last_recorded") or None
+            answer["last_recorded"] = (
+                {k: last.get(k) for k in ("date", "place", "facility")} if last else None
+            )
+        return 200, answer, {}
+
+    @api.get("/aftermath/search.json")
+    def search_help(request: Request):
+        return as_json({
+            "method": "POST",
+            "url": "/aftermath/search.json",
+            "fields": ["surname", "given_name", "birth_year"],
+            "answer": {"found": "bool", "last_recorded": {"date": "YYYY-MM-DD or null",
+                       "place": "city or null", "facility": "facility or null"}},
+            "note": "names go in the body (JSON or form), never in the URL; rate-limited",
+        })  # fmt: skip
+
+    @api.post("/aftermath/search.json")
+    async def search_json(request: Request):
+        status, answer, headers = search(request, await fields_of(request))
+        return as_json(answer, status=status, cache="no-store", **headers)
+
+    @api.get("/aftermath/search", response_class=HTMLResponse)
+    def search_form(request: Request):
+        return page(request, "/aftermath/search", "ledger/search.html",
+                    title="ledger.search.title", answer=None, status_code=None,
+                    available=the_vault() is not None)  # fmt: skip
+
+    @api.post("/aftermath/search", response_class=HTMLResponse)
+    async def search_page(request: Request):
+        status, answer, headers = search(request, await fields_of(request))
+        response = page(request, "/aftermath/search", "ledger/search.html",
+                        title="ledger.search.title", status=status, cache="no-store",
+                        answer=answer, status_code=status,
+                        available=the_vault() is not None)  # fmt: skip
+        response.headers.update(headers)
+        return response
+
+    api.ledger_document = document  # type: ignore[attr-defined]  (tests reach it here)
+    return api

@@ -1,0 +1,203 @@
+"""The ledger on the public site, in process: figures and claims (page and twin), the
+relatives' search (found / where / when only), its rate limit and its access log, and no name
+from the synthetic lists anywhere in public output."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from honestcount.ledger import access, commands, synth
+from honestcount.ledger.web import gap_reading, router, timeline_svg
+from honestcount.store.db import make_engine
+from honestcount.web.i18n import LANGUAGES, _catalog, translator
+
+SEED = 7
+RECORDS = 600
+
+
+@dataclass
+class LedgerSite:
+    engine: object
+    names: set[str]  # every spelling of every synthetic surname (6 letters or more), lowercase
+    known: dict  # surname, given_name, birth_year of a person on the rights group's list
+
+
+def build(tmp_path, vault) -> LedgerSite:
+    out = tmp_path / "lists"
+    commands.ledger_synth(out, seed=SEED, records=RECORDS)
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    commands.ledger_import_synth(out, db=engine, vault=vault)
+    commands.ledger_link(db=engine, vault=vault, train=False)
+    data = synth.synthesize(RECORDS, seed=SEED)  # the same draw ledger_synth wrote
+    names: set[str] = set()
+    for p in data.people:
+        for form in (p.surname_ru, synth.be_form(p.surname_ru)):
+            for spelled in (form, synth.lat_ru(form), synth.lat_en(form), synth.lat_be(form)):
+                if len(spelled) >= 6:
+                    names.add(spelled.lower())
+    rows = data.lists["rights-detained"]
+    years = rows["Год рождения"].astype(str).str.strip()
+    row = rows[years.str.fullmatch(r"(19|20)\d\d")].iloc[0]
+    surname, given = str(row["ФИО"]).split()[:2]
+    known = {
+        "surname": surname,
+        "given_name": given,
+        "birth_year": str(row["Год рождения"]).strip(),
+    }
+    return LedgerSite(engine, names, known)
+
+
+def leaked(text: str, names: set[str]) -> list[str]:
+    low = text.lower()
+    return sorted(n for n in names if n in low)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, vault):
+    return build(tmp_path_factory.mktemp("ledger-web"), vault)
+
+
+@pytest.fixture(scope="module")
+def client(site, vault):
+    app = FastAPI()
+    app.include_router(router(site.engine, vault=vault, search_burst=1000, search_per_minute=1000))
+    with TestClient(app) as c:
+        yield c
+
+
+def _claims_cells(html: str) -> list[str]:
+    body = html.split('<table class="claims">', 1)[1].split("</table>", 1)[0]
+    return re.findall(r"(?s)<tr class=\"claim-[a-z_]+\">(.*?)</tr>", body)
+
+
+def test_page_and_twin_show_figures_and_claims(client):
+    doc = client.get("/aftermath.json").json()
+    assert doc["records"] == 600
+    assert (
+        doc["totals"]["detained"]["low"]
+        <= doc["totals"]["detained"]["best"]
+        <= doc["totals"]["detained"]["high"]
+    )
+    assert doc["totals"]["detained"]["best"] > 100
+    assert len(doc["by_day"]) >= 5 and doc["by_place"] and doc["by_facility"]
+    assert len(doc["claims"]) == 8  # the bundled claims of 9-14 August 2020
+    nearly = doc["claims"][0]
+    assert (nearly["kind"], nearly["quantity"], nearly["qualifier"]) == ("detained", 7000, "nearly")
+    assert nearly["gap"] == 7000 - nearly["supported"] and nearly["reading"] == "above"
+
+    r = client.get("/aftermath")
+    assert r.status_code == 200 and "Content-Security-Policy" in r.headers
+    html = r.text
+    assert '<svg class="timeline"' in html and 'href="/aftermath.json"' in html
+    rows = _claims_cells(html)
+    assert len(rows) == 8
+    low, best, high = (nearly["supported_range"]["low"], nearly["supported"],
+                       nearly["supported_range"]["high"])  # fmt: skip
+    shown = f"{low:,}–{high:,}" if low != high else f"{best:,}"
+    # the claim and the range the cases support sit in one row
+    assert "Associated Press" in rows[0] and "nearly 7,000" in rows[0] and shown in rows[0]
+    assert f"{7000 - best:,} more than the cases on record" in rows[0]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_page_in_each_language(client, lang):
+    html = client.get(f"/aftermath?lang={lang}").text
+    t = translator(lang)
+    assert f'<html lang="{lang}">' in html
+    assert t("ledger.claims.title") in html and t("nav.aftermath") in html
+    assert "ledger." not in re.sub(r"<[^>]+>", "", html)  # no key shows itself untranslated
+    assert t("ledger.search.surname") in client.get(f"/aftermath/search?lang={lang}").text
+
+
+def test_every_language_has_every_ledger_key():
+    keys = {lang: {k for k in _catalog(lang) if k.startswith("ledger.")} for lang in LANGUAGES}
+    assert keys["en"] and keys["en"] == keys["be"] == keys["ru"]
+
+
+def test_no_name_in_any_public_output(client, site):
+    assert len(site.names) > 100
+    outputs = {
+        path: client.get(path).text
+        for path in ("/aftermath", "/aftermath.json", "/aftermath/search",
+                     "/aftermath/search.json", "/aftermath?lang=be", "/aftermath?lang=ru")
+    }  # fmt: skip
+    found = client.post("/aftermath/search", data=site.known)
+    outputs["search answer"] = found.text
+    outputs["search answer json"] = client.post("/aftermath/search.json", json=site.known).text
+    for where, text in outputs.items():
+        assert not leaked(text, site.names), where
+    assert site.known["surname"].lower() in site.names  # the check would see that name
+
+
+def test_search_says_found_and_where_only(client, site):
+    r = client.post("/aftermath/search.json", json=site.known)
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    answer = r.json()
+    assert answer["found"] is True
+    assert set(answer) == {"found", "last_recorded"}
+    assert set(answer["last_recorded"]) == {"date", "place", "facility"}
+    assert re.fullmatch(r"2020-\d\d-\d\d", answer["last_recorded"]["date"])
+    # the form posts the same and the page shows the same
+    html = client.post("/aftermath/search?lang=en", data=site.known).text
+    assert 'data-found="yes"' in html and "This person is on record." in html
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"given_name": ""},  # surname and year only
+        {"surname": ""},  # given name and year only
+        {"birth_year": ""},
+        {"birth_year": "1901"},  # a wrong year
+    ],
+)
+def test_search_partial_or_wrong_finds_nothing(client, site, change):
+    answer = client.post("/aftermath/search.json", json={**site.known, **change}).json()
+    assert answer["found"] is False and "last_recorded" not in answer
+    html = client.post("/aftermath/search", data={**site.known, **change}).text
+    assert 'data-found="no"' in html
+
+
+def test_every_search_is_in_the_access_log(client, site):
+    before = [r for r in access.history(site.engine) if r["action"] == "relatives_search"]
+    client.post("/aftermath/search.json", json=site.known)
+    client.post("/aftermath/search.json", json={**site.known, "given_name": ""})
+    after = [r for r in access.history(site.engine) if r["action"] == "relatives_search"]
+    assert len(after) == len(before) + 2
+    assert not leaked(repr(after[:2]), site.names)
+
+
+def test_search_is_rate_limited_per_client(site, vault):
+    app = FastAPI()
+    app.include_router(router(site.engine, vault=vault, search_burst=2, search_per_minute=1))
+    with TestClient(app) as c:
+        codes = [c.post("/aftermath/search.json", json=site.known).status_code for _ in range(3)]
+        assert codes == [200, 200, 429]
+        r = c.post("/aftermath/search", data=site.known)
+        assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+        assert "Too many searches" in r.text and "This person is on record" not in r.text
+
+
+def test_search_without_the_key_is_unavailable(site, monkeypatch):
+    monkeypatch.delenv("HONESTCOUNT_LEDGER_KEY", raising=False)
+    app = FastAPI()
+    app.include_router(router(site.engine))
+    with TestClient(app) as c:
+        assert c.post("/aftermath/search.json", json=site.known).status_code == 503
+        assert "not available on this server" in c.get("/aftermath/search").text
+        assert c.get("/aftermath.json").status_code == 200  # figures need no key
+
+
+def test_gap_wording_and_chart_helpers():
+    claim = {"quantity": 1000, "qualifier": "more_than",
+             "supported_range": {"low": 1200, "high": 1300}}  # fmt: skip
+    assert gap_reading(claim) == "consistent_floor"
+    assert gap_reading({**claim, "qualifier": "about"}) == "below"
+    assert gap_reading({**claim, "quantity": 1250}) == "within"
+    assert gap_reading({**claim, "quantity": 7000}) == "above"
+    assert str(timeline_svg([], translator("en"))) == ""
