@@ -17,20 +17,6 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("HONESTCOUNT_SHARED", REPO.parent / "shared"))
 BELARUS_DIR = SHARED / "data" / "belarus-2020"
 
-HERE = Path(__file__).resolve().parent
-
-
-def pytest_collection_modifyitems(config, items):
-    """Keep the default run fast: the slow validation runs here (minutes) only run when asked
-    for with ``-m slow`` (or any -m expression naming slow) or HONESTCOUNT_SLOW=1."""
-    if "slow" in (config.getoption("markexpr") or "") or os.environ.get("HONESTCOUNT_SLOW"):
-        return
-    skip = pytest.mark.skip(reason="slow validation: run with -m slow or HONESTCOUNT_SLOW=1")
-    for item in items:
-        if "slow" in item.keywords and HERE in Path(item.path).resolve().parents:
-            item.add_marker(skip)
-
-
 @pytest.fixture(scope="session")
 def belarus_dir() -> Path:
     if not (BELARUS_DIR / "voice.csv").exists():
