@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from matplotlib import image
 
-from honestcount.forensics import NOTE, TESTS, run_battery
+from honestcount.forensics import NOTE, run_battery
+from honestcount.forensics.battery import DEFAULT_TESTS, TESTS
 from honestcount.forensics.simulate import simulate_election
 
 
@@ -25,7 +26,7 @@ def test_battery_json_and_required_keys(stuffed, tmp_path):
     text = json.dumps(out, allow_nan=False)  # strict JSON: no NaN, numpy types converted
     assert json.loads(text) == out
     assert out["election"] == "sim-21" and out["leader"] == "leader" and out["note"] == NOTE
-    assert set(out["tests"]) == set(TESTS)
+    assert set(out["tests"]) == set(DEFAULT_TESTS)
     for name, res in out["tests"].items():
         assert "error" not in res, (name, res)
         assert not _notes(res, name)
@@ -82,3 +83,45 @@ def test_selection_leader_errors_and_registry(stuffed, monkeypatch):
     out = run_battery(stuffed.data, tests=["extra", "broken"])
     assert out["tests"]["extra"] == {"value": 1.5}
     assert "ZeroDivisionError" in out["tests"]["broken"]["error"]
+
+
+def test_fitted_models_through_the_battery_and_the_cli(tmp_path):
+    """`forensics --tests klimek,mixture` adds both models' keys; --csv gets class probabilities."""
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from honestcount.cli import app
+    from honestcount.forensics import mixture
+    from honestcount.model import BallotOption, Election
+    from honestcount.sources.assemble import assemble
+    from honestcount.store.db import make_engine
+    from honestcount.store.repository import save_election
+
+    sim = mixture.simulate_mixture(1500, pi=(0.8, 0.15, 0.05), seed=5)
+    index = pd.Index([f"s{i}" for i in range(1500)])
+    data = assemble(
+        Election("sim-mixture", "Simulated mixture", "XX"),
+        [BallotOption("leader", "Leader"), BallotOption("other", "Other")],
+        pd.DataFrame({"registered_voters": sim.registered}, index=index),
+        lines=pd.DataFrame({"registered": sim.registered, "ballots_cast": sim.ballots_cast,
+                            "valid": sim.valid}, index=index),
+        official=pd.DataFrame({"leader": sim.leader, "other": sim.valid - sim.leader},
+                              index=index),
+        official_source="commission_feed",
+    )
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    save_election(make_engine(db), data)
+    csv = tmp_path / "classes.csv"
+    result = CliRunner().invoke(app, ["--db", db, "forensics", "-e", "sim-mixture", "--tests",
+                                      "klimek,mixture", "--json", "--csv", str(csv)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    klimek, fit = doc["tests"]["klimek"], doc["tests"]["mixture"]
+    for key in ("f_incremental", "f_extreme", "alpha"):
+        assert {"estimate", "ci_low", "ci_high"} <= set(klimek[key])
+    for key in ("no_fraud", "incremental", "extreme"):
+        assert fit["pi"][key]["ci_low"] <= fit["pi"][key]["estimate"] <= fit["pi"][key]["ci_high"]
+    assert fit["pi"]["no_fraud"]["ci_low"] - 0.05 < 0.8 < fit["pi"]["no_fraud"]["ci_high"] + 0.05
+    assert {"manufactured_votes", "stolen_votes"} <= set(fit)
+    table = pd.read_csv(csv)
+    assert len(table) == 1500 and {"p_no_fraud", "p_incremental", "p_extreme"} <= set(table)

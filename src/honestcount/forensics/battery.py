@@ -280,13 +280,31 @@ def plot_fingerprint_fig(data: ElectionData, leader: str, plots_dir: Path) -> li
     return [str(plot_fingerprint(r, plots_dir / "fingerprint.png"))]
 
 
+def run_klimek(data: ElectionData, leader: str, plots_dir: Path | None = None) -> dict:
+    from honestcount.forensics import klimek
+
+    return klimek.battery_entry(data, leader, plots_dir=plots_dir)
+
+
+def run_mixture(data: ElectionData, leader: str, plots_dir: Path | None = None) -> dict:
+    from honestcount.forensics import mixture
+
+    return mixture.battery_entry(data, leader, plots_dir=plots_dir)
+
+
 TESTS: dict[str, TestFn] = {
     "integer_peaks": run_integer_peaks,
     "shpilkin": run_shpilkin,
     "fingerprint": run_fingerprint,
     "digits": run_digits,
     "spatial": run_spatial,
+    "klimek": run_klimek,
+    "mixture": run_mixture,
 }
+# The fitted models take a minute on a national election: they run when named in ``tests``.
+DEFAULT_TESTS = ("integer_peaks", "shpilkin", "fingerprint", "digits", "spatial")
+# Tests that draw their own plots while fitting (so the fit is not repeated for the plot).
+PLOTS_WHILE_FITTING = frozenset({"klimek", "mixture"})
 
 PLOTS: dict[str, PlotFn] = {
     "integer_peaks": plot_integer_peaks,
@@ -301,10 +319,10 @@ def run_battery(
     leader: str | None = None,
     plots_dir: Path | None = None,
 ) -> dict:
-    """Run the named tests (all of ``TESTS`` by default) for ``leader`` (default: the choice
+    """Run the named tests (``DEFAULT_TESTS`` by default) for ``leader`` (default: the choice
     with most official votes); returns a strict-JSON-ready dict. A skipped test has
     ``{"skipped": true, "reason": ...}``; a failing one ``{"error": ...}``."""
-    names = list(TESTS) if tests is None else list(tests)
+    names = list(DEFAULT_TESTS) if tests is None else list(tests)
     unknown = [t for t in names if t not in TESTS]
     if unknown:
         raise ValueError(f"unknown forensics tests {unknown}; available: {sorted(TESTS)}")
@@ -314,7 +332,10 @@ def run_battery(
     results: dict[str, Any] = {}
     for name in names:
         try:
-            res = TESTS[name](data, lead)
+            if name in PLOTS_WHILE_FITTING:
+                res = TESTS[name](data, lead, plots_dir=plots_dir)
+            else:
+                res = TESTS[name](data, lead)
         except Skipped as exc:
             res = skipped(exc.reason)
         except Exception as exc:  # one failing test must not sink the battery
