@@ -283,6 +283,28 @@ def integer_peaks_selection(
     return ok
 
 
+def _selected_counts(
+    registered: np.ndarray | None,
+    ballots: np.ndarray,
+    leader: np.ndarray,
+    min_registered: float,
+    max_turnout: float,
+    max_share: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The paper's selection, and the selected stations' ballots and leader votes as integers."""
+    sel = integer_peaks_selection(
+        registered,
+        ballots,
+        leader,
+        min_registered=min_registered,
+        max_turnout=max_turnout,
+        max_share=max_share,
+    )
+    b = np.asarray(ballots, dtype=float)[sel].round().astype(np.int64)
+    lead = np.asarray(leader, dtype=float)[sel].round().astype(np.int64)
+    return sel, b, lead
+
+
 def integer_peak_stations(
     registered: np.ndarray | None,
     ballots: np.ndarray,
@@ -294,16 +316,9 @@ def integer_peak_stations(
     max_share: float = 0.99,
 ) -> IntegerPeakStations:
     """Flags and exact null probabilities of the selected stations."""
-    sel = integer_peaks_selection(
-        registered,
-        ballots,
-        leader,
-        min_registered=min_registered,
-        max_turnout=max_turnout,
-        max_share=max_share,
+    sel, b, lead = _selected_counts(
+        registered, ballots, leader, min_registered, max_turnout, max_share
     )
-    b = np.asarray(ballots, dtype=float)[sel].round().astype(np.int64)
-    lead = np.asarray(leader, dtype=float)[sel].round().astype(np.int64)
     r_flag = integer_percent_mask(lead, b, halfwidth)
     r_prob = window_probability(b, lead / b, halfwidth)
     t_flag = t_prob = None
@@ -437,16 +452,9 @@ def integer_peaks_montecarlo(
     """
     if mode not in ("fixed", "paper"):
         raise ValueError("mode must be 'fixed' or 'paper'")
-    sel = integer_peaks_selection(
-        registered,
-        ballots,
-        leader,
-        min_registered=min_registered,
-        max_turnout=max_turnout,
-        max_share=max_share,
+    sel, b, lead = _selected_counts(
+        registered, ballots, leader, min_registered, max_turnout, max_share
     )
-    b = np.asarray(ballots, dtype=float)[sel].round().astype(np.int64)
-    lead = np.asarray(leader, dtype=float)[sel].round().astype(np.int64)
     q = lead / b
     has_t = registered is not None and np.isfinite(registered).any()
     reg = np.asarray(registered, dtype=float)[sel].round().astype(np.int64) if has_t else None

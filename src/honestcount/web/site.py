@@ -470,38 +470,17 @@ class Site:
         s = t.stations
         with self.engine.connect() as conn:
             row = conn.execute(select(s).where(s.c.pk == pk)).one()
-            lines = conn.execute(
-                select(
-                    t.protocol_lines.c.source, t.protocol_lines.c.line, t.protocol_lines.c.value
-                ).where(t.protocol_lines.c.station_pk == pk)
-            ).all()
-            official = conn.execute(
-                select(
-                    t.official_votes.c.source,
-                    t.official_votes.c.option_id,
-                    t.official_votes.c.votes,
-                ).where(t.official_votes.c.station_pk == pk)
-            ).all()
-            evidence = conn.execute(
-                select(
-                    t.voter_evidence.c.option_id,
-                    t.voter_evidence.c.declared,
-                    t.voter_evidence.c.photo,
-                    t.voter_evidence.c.source,
-                ).where(t.voter_evidence.c.station_pk == pk)
-            ).all()
-            observers = conn.execute(
-                select(
-                    t.observer_reports.c.source,
-                    t.observer_reports.c.observers,
-                    t.observer_reports.c.turnout_count,
-                ).where(t.observer_reports.c.station_pk == pk)
-            ).all()
-            violations = conn.execute(
-                select(t.observer_violations.c.source, t.observer_violations.c.code).where(
-                    t.observer_violations.c.station_pk == pk
-                )
-            ).all()
+
+            def of_station(table, *columns):
+                return conn.execute(
+                    select(*[table.c[c] for c in columns]).where(table.c.station_pk == pk)
+                ).all()
+
+            lines = of_station(t.protocol_lines, "source", "line", "value")
+            official = of_station(t.official_votes, "source", "option_id", "votes")
+            evidence = of_station(t.voter_evidence, "option_id", "declared", "photo", "source")
+            observers = of_station(t.observer_reports, "source", "observers", "turnout_count")
+            violations = of_station(t.observer_violations, "source", "code")
             verdict = conn.execute(
                 select(
                     t.station_verdicts.c.verdict,
