@@ -25,7 +25,7 @@ from honestcount.ledger import commands
 from honestcount.ledger.crypto import Vault, generate_key
 from honestcount.ledger.linkage import pairwise_quality
 from honestcount.ledger.runs import current_clusterings
-from honestcount.store import ledger_schema as t
+from honestcount.store import tables as t
 from honestcount.store.db import make_engine
 
 

@@ -13,14 +13,9 @@ from honestcount.errors import NotFoundError
 from honestcount.model import Election
 from honestcount.sources.golos import load_belarus_2020
 from honestcount.sources.ru_cec import load_ru_cec
-from honestcount.store import schema as t
+from honestcount.store import tables as t
 from honestcount.store.db import make_engine
-from honestcount.store.repository import (
-    list_elections,
-    load_election,
-    load_findings,
-    save_election,
-)
+from honestcount.store.repository import list_elections, load_election, load_findings, save_election
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from PIL import ExifTags, Image
 
 from honestcount.intake.api import router
 from honestcount.intake.service import issue_account
-from honestcount.intake.settings import IntakeSettings
 from honestcount.model import BallotOption, Election, OptionKind
+from honestcount.settings import IntakeSettings
 from honestcount.sources.assemble import assemble
 from honestcount.store.db import make_engine
 from honestcount.store.repository import save_election

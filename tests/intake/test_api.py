@@ -12,9 +12,9 @@ from honestcount.checks.verify import evidence_digest
 from honestcount.intake.audit import verify as audit_verify
 from honestcount.intake.evidence import materialise_evidence, publishable_counts
 from honestcount.intake.security import normalise_phone
-from honestcount.store import schema as t
-from honestcount.store.intake_schema import intake_accounts, intake_audit, intake_declarations
+from honestcount.store import tables as t
 from honestcount.store.repository import load_election
+from honestcount.store.tables import intake_accounts, intake_audit, intake_declarations
 from intake.helpers import ELECTION, key, photo
 
 API = f"/api/v1/elections/{ELECTION}"

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from honestcount.intake.audit import verify as audit_verify
 from honestcount.intake.service import issue_account
 from honestcount.store.db import make_engine
-from honestcount.store.intake_schema import intake_accounts, intake_turnout
 from honestcount.store.repository import save_election
+from honestcount.store.tables import intake_accounts, intake_turnout
 from intake.helpers import ELECTION, SECRET, make_settings, new_pg_database, small_election
 
 MAX_SUBMISSIONS = 3000

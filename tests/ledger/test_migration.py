@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from honestcount.store import ledger_schema
 from honestcount.store.db import make_engine
-from honestcount.store.schema import metadata
+from honestcount.store.tables import ledger as ledger_schema
+from honestcount.store.tables import metadata
 
 
 def test_migration_matches_schema(db_url):

@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from honestcount.ledger import cases, commands
 from honestcount.ledger.crypto import LedgerKeyError, Vault, generate_key
-from honestcount.store import ledger_schema as t
+from honestcount.store import tables as t
 from honestcount.store.db import make_engine
 
 # distinctive people, so that a hit in the bytes cannot be chance

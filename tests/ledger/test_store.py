@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from honestcount.errors import InputError
 from honestcount.ledger import cases, commands, runs
 from honestcount.ledger.figures import figures
-from honestcount.store import ledger_schema as t
+from honestcount.store import tables as t
 from honestcount.store.db import make_engine
 
 

@@ -17,7 +17,7 @@ from honestcount.checks.verdicts import (
     station_verdicts,
 )
 from honestcount.model import ElectionData
-from honestcount.summary import _clean
+from honestcount.results import plain
 
 
 @dataclass(frozen=True)
@@ -90,19 +90,19 @@ def national_remainder(data: ElectionData) -> dict | None:
     for o in options:
         rest = national[o] - held[o]
         rows[o] = {
-            "national": _clean(national[o]),
-            "known_stations": _clean(held[o]),
+            "national": plain(national[o]),
+            "known_stations": plain(held[o]),
             "share_of_national_in_known_stations": held[o] / national[o] if national[o] else None,
-            "remainder": _clean(rest),
+            "remainder": plain(rest),
             "share_in_known_stations": held[o] / known_votes if known_votes else None,
             "share_in_remainder": rest / rest_votes if rest_votes else None,
         }
     return {
         "stations_known": int(known.sum()),
         "stations_total": len(data),
-        "ballots_cast_national": _clean(cast),
-        "ballots_cast_known_stations": _clean(known_cast),
-        "ballots_cast_remainder": _clean(cast - known_cast) if cast is not None else None,
+        "ballots_cast_national": plain(cast),
+        "ballots_cast_known_stations": plain(known_cast),
+        "ballots_cast_remainder": plain(cast - known_cast) if cast is not None else None,
         "invalid_derived_from_remainder": invalid_derived,
         "options": rows,
         "note": "shares are of all ballots counted for the listed options (invalid included); "

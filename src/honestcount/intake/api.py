@@ -23,7 +23,7 @@ from honestcount.intake import service as sv
 from honestcount.intake.audit import verify as audit_verify_log
 from honestcount.intake.evidence import materialise_in, publishable_counts
 from honestcount.intake.photos import PhotoStore
-from honestcount.intake.settings import IntakeSettings
+from honestcount.settings import IntakeSettings
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, select
 
 from honestcount.intake import sql
-from honestcount.store.intake_schema import intake_audit, intake_audit_heads
+from honestcount.store.tables import intake_audit, intake_audit_heads
 
 GENESIS = "0" * 64
 

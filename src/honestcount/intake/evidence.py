@@ -18,16 +18,16 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, and_, delete, func, select
 
 from honestcount.intake import audit
-from honestcount.intake.settings import IntakeSettings
-from honestcount.store import schema as t
+from honestcount.settings import IntakeSettings
+from honestcount.store import tables as t
 from honestcount.store.db import bulk_insert
-from honestcount.store.intake_schema import (
+from honestcount.store.queries import of_election
+from honestcount.store.tables import (
     intake_accounts,
     intake_declarations,
     intake_photos,
     intake_protocol_results,
 )
-from honestcount.store.repository import _of_election
 
 SOURCE = "intake"
 COLUMNS = ["station_id", "option_id", "declared", "photo"]
@@ -122,10 +122,10 @@ def materialise_in(
     s, v = t.stations.c, t.voter_evidence.c
     counts = intake_counts(conn, election_id)
     pks = dict(conn.execute(select(s.station_id, s.pk).where(s.election_id == election_id)).all())
-    of_election = _of_election(conn, election_id)  # a key range: no huge IN lists
+    in_election = of_election(conn, election_id)  # a key range: no huge IN lists
     if pks:
         conn.execute(
-            delete(t.voter_evidence).where(of_election(t.voter_evidence), v.source == SOURCE)
+            delete(t.voter_evidence).where(in_election(t.voter_evidence), v.source == SOURCE)
         )
     counts["station_pk"] = counts["station_id"].map(pks)
     missing = counts["station_pk"].isna()
@@ -134,7 +134,7 @@ def materialise_in(
     if len(counts):
         others = pd.DataFrame(
             conn.execute(
-                select(v.station_pk, v.option_id).where(of_election(t.voter_evidence))
+                select(v.station_pk, v.option_id).where(in_election(t.voter_evidence))
             ).all(),
             columns=["station_pk", "option_id"],
         )

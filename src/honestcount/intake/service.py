@@ -43,11 +43,11 @@ from honestcount.intake.security import (
     phone_hmac,
     token_hash,
 )
-from honestcount.intake.settings import IntakeSettings
 from honestcount.model import PROTOCOL_LINES, BallotOption, Election, OfficialSource, OptionKind
+from honestcount.settings import IntakeSettings
 from honestcount.sources.assemble import assemble
-from honestcount.store import schema as t
-from honestcount.store.intake_schema import (
+from honestcount.store import tables as t
+from honestcount.store.tables import (
     intake_accounts,
     intake_declarations,
     intake_idempotency,

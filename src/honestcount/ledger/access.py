@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from honestcount.store import ledger_schema as t
+from honestcount.store import tables as t
 
 
 def log(

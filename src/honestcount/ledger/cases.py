@@ -19,7 +19,7 @@ from honestcount.ledger.importer import CONFIDENCE, FACT_KINDS, SOURCE_KINDS, bl
 from honestcount.ledger.names import facility_canonical, name_parts, place_canonical
 from honestcount.ledger.reading import Fact
 from honestcount.ledger.runs import _drop_empty_persons, assign_persons
-from honestcount.store import ledger_schema as t
+from honestcount.store import tables as t
 
 DISCLOSURE = ("private", "consented", "public")
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, insert, select
 from honestcount.errors import InputError
 from honestcount.ledger.figures import load_facts, support
 from honestcount.ledger.names import place_canonical
-from honestcount.store import ledger_schema as t
+from honestcount.store import tables as t
 
 CLAIM_KINDS = ("detained", "released", "injured", "killed", "died", "missing", "tried")
 QUALIFIERS = (

@@ -30,7 +30,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, select
 
 from honestcount.ledger.runs import current_clusterings
-from honestcount.store import ledger_schema as t
+from honestcount.store import tables as t
 
 CUSTODY = ("detained", "held", "tried", "released", "died")
 _ORDER = {"detained": 0, "held": 1, "tried": 2, "released": 3, "died": 4}

@@ -22,7 +22,7 @@ from honestcount.ledger import access
 from honestcount.ledger.crypto import Vault
 from honestcount.ledger.names import NameParts, name_parts
 from honestcount.ledger.reading import Row, column_roles, parse_date, parse_row, read_list
-from honestcount.store import ledger_schema as t
+from honestcount.store import tables as t
 
 SOURCE_KINDS = {
     # kind of source: default confidence of what it reports

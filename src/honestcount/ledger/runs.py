@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, sele
 from honestcount.errors import InputError, NotFoundError
 from honestcount.ledger import access, linkage
 from honestcount.ledger.crypto import Vault
-from honestcount.store import ledger_schema as t
+from honestcount.store import tables as t
 from honestcount.store.db import bulk_insert
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,13 +22,15 @@ from sqlalchemy import (
     inspect,
 )
 
-DEFAULT_URL = "sqlite:///honestcount.db"
+from honestcount.settings import get_settings
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def database_url(url: str | None = None) -> str:
-    """The URL to use: the argument, else ``HONESTCOUNT_DB``, else ``honestcount.db`` here."""
-    url = url or os.environ.get("HONESTCOUNT_DB") or DEFAULT_URL
+    """The URL to use: the argument, else the ``db`` setting (``HONESTCOUNT_DB``, default
+    ``honestcount.db`` here)."""
+    url = url or get_settings().db
     if url.startswith("postgresql://"):
         # psycopg 3 is the supported driver; plain postgresql:// would ask for psycopg2.
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, delete, select
 
-from honestcount.store import schema as t
+from honestcount.store import tables as t
 from honestcount.store.db import bulk_insert
-from honestcount.store.repository import _frame, _of_election
+from honestcount.store.queries import of_election, read_frame
 
 
 def save_verification(
@@ -28,14 +28,14 @@ def save_verification(
     computed_at = dt.datetime.now(dt.UTC)
     report["computed_at"] = computed_at.isoformat()
     with engine.begin() as conn:
-        of_election = _of_election(conn, election_id)
-        pks = _frame(
+        in_election = of_election(conn, election_id)
+        pks = read_frame(
             conn,
             select(t.stations.c.pk, t.stations.c.station_id).where(
                 t.stations.c.election_id == election_id
             ),
         )
-        conn.execute(delete(t.station_verdicts).where(of_election(t.station_verdicts)))
+        conn.execute(delete(t.station_verdicts).where(in_election(t.station_verdicts)))
         conn.execute(delete(t.verifications).where(t.verifications.c.election_id == election_id))
         conn.execute(
             t.verifications.insert().values(
@@ -78,7 +78,7 @@ def load_station_verdicts(engine: Engine, election_id: str) -> pd.DataFrame:
     import json
 
     with engine.connect() as conn:
-        frame = _frame(
+        frame = read_frame(
             conn,
             select(
                 t.stations.c.station_id,

@@ -22,9 +22,9 @@ import pandas as pd
 from sqlalchemy import JSON, Date, DateTime, Engine, create_engine, select
 
 from honestcount import __version__
-from honestcount.store import schema as t
+from honestcount.store import tables as t
 from honestcount.store.db import bulk_insert
-from honestcount.store.repository import _frame, _of_election
+from honestcount.store.queries import of_election, read_frame
 from honestcount.web.privacy import INTAKE_SOURCE, NONE, PublicCounts
 
 MANIFEST = "manifest.json"
@@ -239,16 +239,16 @@ def export_sqlite(
     counts = {}
     station_of: dict = {}
     with engine.connect() as src, target.begin() as dst:
-        of_election = _of_election(src, election_id)
+        in_election = of_election(src, election_id)
         for table in PUBLIC_TABLES:
             query = select(*table.columns)
             if table.name in STATION_KEYED:
-                query = query.where(of_election(table))
+                query = query.where(in_election(table))
             elif table.name == "elections":
                 query = query.where(table.c.id == election_id)
             else:
                 query = query.where(table.c.election_id == election_id)
-            frame = _frame(src, query)
+            frame = read_frame(src, query)
             if table.name == "elections" and len(frame):
                 # where the import was read from on the server says nothing to the public
                 frame["import_path"] = frame["import_path"].map(

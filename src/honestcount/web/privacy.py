@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Engine, and_, select
 
-from honestcount.store import schema as t
-from honestcount.store.repository import _of_election
+from honestcount.store import tables as t
+from honestcount.store.queries import of_election
 
 log = logging.getLogger(__name__)
 INTAKE_SOURCE = "intake"
@@ -83,11 +83,11 @@ NONE = PublicCounts()
 def _intake_pairs(engine: Engine, election_id: str) -> frozenset:
     s, v = t.stations.c, t.voter_evidence.c
     with engine.connect() as conn:
-        of_election = _of_election(conn, election_id)
+        in_election = of_election(conn, election_id)
         rows = conn.execute(
             select(s.station_id, v.option_id)
             .select_from(t.voter_evidence.join(t.stations, s.pk == v.station_pk))
-            .where(and_(of_election(t.voter_evidence), v.source == INTAKE_SOURCE))
+            .where(and_(in_election(t.voter_evidence), v.source == INTAKE_SOURCE))
         ).all()
     return frozenset((r[0], r[1]) for r in rows)
 

@@ -34,14 +34,9 @@ import pandas as pd
 from sqlalchemy import Engine, and_, func, literal_column, select
 
 from honestcount.model import PROTOCOL_LINES
-from honestcount.store import schema as t
-from honestcount.store.repository import (
-    SOURCE_PREFERENCE,
-    _frame,
-    _of_election,
-    _preferred_source,
-)
-from honestcount.summary import _clean
+from honestcount.results import plain
+from honestcount.store import tables as t
+from honestcount.store.queries import SOURCE_PREFERENCE, of_election, preferred_source, read_frame
 from honestcount.web.privacy import Guard
 
 log = logging.getLogger(__name__)
@@ -164,36 +159,36 @@ def web_url(url: str | None) -> str | None:
     return None
 
 
-def _official_sums(conn, of_election) -> tuple[dict[str, float], float | None]:
+def _official_sums(conn, in_election) -> tuple[dict[str, float], float | None]:
     """Official votes per option and ballots cast, summed over stations (one protocol per
     station: the preferred source where a station has several)."""
     ov, pl = t.official_votes.c, t.protocol_lines.c
     by_source = conn.execute(
         select(ov.source, ov.option_id, func.sum(ov.votes))
-        .where(of_election(t.official_votes))
+        .where(in_election(t.official_votes))
         .group_by(ov.source, ov.option_id)
     ).all()
     cast = conn.execute(
         select(pl.source, func.sum(pl.value))
-        .where(and_(of_election(t.protocol_lines), pl.line == "ballots_cast"))
+        .where(and_(in_election(t.protocol_lines), pl.line == "ballots_cast"))
         .group_by(pl.source)
     ).all()
     if len({r[0] for r in by_source} | {r[0] for r in cast}) <= 1:
         sums = {r[1]: float(r[2]) for r in by_source}
         return sums, (float(cast[0][1]) if cast else None)
-    official = _preferred_source(
-        _frame(
+    official = preferred_source(
+        read_frame(
             conn,
             select(ov.station_pk, ov.source, ov.option_id, ov.votes).where(
-                of_election(t.official_votes)
+                in_election(t.official_votes)
             ),
         )
     )
-    lines = _preferred_source(
-        _frame(
+    lines = preferred_source(
+        read_frame(
             conn,
             select(pl.station_pk, pl.source, pl.value).where(
-                and_(of_election(t.protocol_lines), pl.line == "ballots_cast")
+                and_(in_election(t.protocol_lines), pl.line == "ballots_cast")
             ),
         )
     )
@@ -269,7 +264,7 @@ class Site:
                     "country": row["country"],
                     "date": row["date"].isoformat() if row["date"] is not None else None,
                     "stations": int(row["stations"]),
-                    "registered_voters": _clean(row["registered_voters"]),
+                    "registered_voters": plain(row["registered_voters"]),
                 }
             )
         return out
@@ -341,7 +336,7 @@ class Site:
                     .order_by(t.options.c.position)
                 ).all()
             ]
-            index = _frame(
+            index = read_frame(
                 conn,
                 select(
                     s.c.pk,
@@ -362,26 +357,26 @@ class Site:
                 .where(s.c.election_id == election_id)
                 .order_by(s.c.pk),
             )
-            of_election = _of_election(conn, election_id)
-            official_sums, cast_sum = _official_sums(conn, of_election)
+            in_election = of_election(conn, election_id)
+            official_sums, cast_sum = _official_sums(conn, in_election)
             with_official = conn.execute(
                 select(func.count(func.distinct(t.official_votes.c.station_pk))).where(
-                    of_election(t.official_votes)
+                    in_election(t.official_votes)
                 )
             ).scalar_one()
             with_voters = conn.execute(
                 select(func.count(func.distinct(t.voter_evidence.c.station_pk))).where(
-                    of_election(t.voter_evidence)
+                    in_election(t.voter_evidence)
                 )
             ).scalar_one()
             with_observers = conn.execute(
                 select(func.count(func.distinct(t.observer_reports.c.station_pk))).where(
-                    and_(of_election(t.observer_reports), t.observer_reports.c.observers > 0)
+                    and_(in_election(t.observer_reports), t.observer_reports.c.observers > 0)
                 )
             ).scalar_one()
             with_violations = conn.execute(
                 select(func.count(func.distinct(t.observer_violations.c.station_pk))).where(
-                    of_election(t.observer_violations)
+                    in_election(t.observer_violations)
                 )
             ).scalar_one()
             totals = dict(
@@ -448,7 +443,7 @@ class Site:
                 "stations_located": int(located.sum()),
                 # the national figure where the commission announced one: a sum over the
                 # stations whose protocol is known would read as the country's electorate
-                "registered_voters": _clean(
+                "registered_voters": plain(
                     totals.get("registered_voters", index["registered_voters"].sum(min_count=1))
                 ),
             },
@@ -510,8 +505,8 @@ class Site:
             }
             for src in sources[1:]
         ]
-        declared = {r.option_id: _clean(r.declared) for r in evidence}
-        photo = {r.option_id: _clean(r.photo) for r in evidence}
+        declared = {r.option_id: plain(r.declared) for r in evidence}
+        photo = {r.option_id: plain(r.photo) for r in evidence}
         public = self.public_counts(snap.id)
         if public.active:
             for oid in list(declared):
@@ -562,9 +557,9 @@ class Site:
                 "declared_exceeds_options": [
                     o["id"] for o in options if o["verdict"] == "declared_exceeds_official"
                 ],
-                "official_voters": _clean(details.get("official_voters")),
-                "observer_turnout_count": _clean(details.get("observer_turnout_count")),
-                "turnout_excess": _clean(details.get("turnout_excess")),
+                "official_voters": plain(details.get("official_voters")),
+                "observer_turnout_count": plain(details.get("observer_turnout_count")),
+                "turnout_excess": plain(details.get("turnout_excess")),
                 "computed_at": snap.computed_at,
                 "thresholds": snap.thresholds,
             },
@@ -576,8 +571,8 @@ class Site:
             },
             "failed_checks": [{"rule": r, "description": rules.get(r)} for r in failed],
             "observers": {
-                "observers": _clean(obs.observers) if obs else None,
-                "turnout_count": _clean(obs.turnout_count) if obs else None,
+                "observers": plain(obs.observers) if obs else None,
+                "turnout_count": plain(obs.turnout_count) if obs else None,
                 "source": obs.source if obs else None,
                 "violations": [
                     {"code": r.code, "reason": snap.violation_codes.get(r.code), "source": r.source}

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from honestcount.summary import _clean
+from honestcount.results import plain
 from honestcount.web.site import (
     CODE_VERDICT,
     UNVERIFIED,
@@ -174,9 +174,9 @@ def official_result(snap: Snapshot, est: dict | None) -> dict[str, Any]:
         cast = sum(known) if known else None
     return {
         "basis": basis,
-        "ballots_cast": _clean(cast),
+        "ballots_cast": plain(cast),
         "options": {
-            oid: {"votes": _clean(v), "share": (v / cast) if (v is not None and cast) else None}
+            oid: {"votes": plain(v), "share": (v / cast) if (v is not None and cast) else None}
             for oid, v in votes.items()
         },
     }

@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from honestcount.store.schema import metadata
+from honestcount.store.tables import metadata
 
 config = context.config
 

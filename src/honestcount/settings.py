@@ -1,14 +1,29 @@
-"""Configuration of the intake service, from the environment.
+"""Every setting in one place: the environment variables and the analysis defaults.
 
-``HONESTCOUNT_SECRET`` (the HMAC key for phone numbers), ``HONESTCOUNT_DEV`` and
-``HONESTCOUNT_PHOTO_DIR`` have short names; everything else is ``HONESTCOUNT_INTAKE_<NAME>``
-(for example ``HONESTCOUNT_INTAKE_UPLOAD_DEADLINE=2020-08-16T21:00:00+03:00``).
+Environment variables (all optional; read once per :func:`get_settings` call):
+
+===============================  ==========================================================
+``HONESTCOUNT_DB``               database URL (default ``sqlite:///honestcount.db``)
+``HONESTCOUNT_SECRET``           the intake's HMAC key for phone numbers (32+ characters)
+``HONESTCOUNT_DEV``              1: a development run with a public, insecure intake key
+``HONESTCOUNT_PHOTO_DIR``        where the intake keeps re-encoded photos
+``HONESTCOUNT_CACHE_DIR``        private folder for rebuildable page caches (default: none)
+``HONESTCOUNT_TILES``            a base-map tile URL of the operator's own (default: none)
+``HONESTCOUNT_TILES_ATTRIBUTION``  its attribution text
+``HONESTCOUNT_LEDGER_KEY``       the aftermath ledger's organisation key
+``HONESTCOUNT_INTAKE_<NAME>``    any field of :class:`IntakeSettings`
+===============================  ==========================================================
+
+The analysis defaults (:data:`ANALYSIS`) are constants, not environment: a published figure
+must not change because a shell variable did. Commands take them as their option defaults and
+store the parameters they ran with beside every result.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
@@ -16,6 +31,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from honestcount.errors import HonestcountError
 
+DEFAULT_DB_URL = "sqlite:///honestcount.db"
 DEV_SECRET = "honestcount-development-secret-never-use-in-production"
 MIN_SECRET_LENGTH = 32
 
@@ -24,7 +40,47 @@ class ConfigurationError(HonestcountError):
     """The service is not configured well enough to start."""
 
 
+@dataclass(frozen=True)
+class AnalysisDefaults:
+    """Defaults of every analysis; the CLI's option defaults and the pages refer to these."""
+
+    confidence_level: float = 0.95
+    # verification
+    min_photo_excess: int = 1
+    min_declared_excess: int = 1
+    turnout_tolerance: float = 0.05
+    turnout_tolerance_votes: int = 10
+    # estimation
+    estimate_threshold: float = 0.02  # see docs/estimation.md, "The coverage threshold"
+    estimate_definition: str = "proof"
+    n_boot: int = 2000
+    seed: int = 0
+    # forensics
+    forensics_bootstrap: int = 1000
+
+
+ANALYSIS = AnalysisDefaults()
+
+
+class Settings(BaseSettings):
+    """Process-wide settings from ``HONESTCOUNT_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="HONESTCOUNT_", extra="ignore")
+
+    db: str = DEFAULT_DB_URL
+    cache_dir: Path | None = None
+    tiles: str | None = None
+    tiles_attribution: str = ""
+    ledger_key: SecretStr | None = None
+
+
 class IntakeSettings(BaseSettings):
+    """The intake service. ``HONESTCOUNT_SECRET``, ``HONESTCOUNT_DEV`` and
+    ``HONESTCOUNT_PHOTO_DIR`` have short names; everything else is
+    ``HONESTCOUNT_INTAKE_<NAME>``, e.g.
+    ``HONESTCOUNT_INTAKE_UPLOAD_DEADLINE=2020-08-16T21:00:00+03:00``.
+    """
+
     model_config = SettingsConfigDict(
         env_prefix="HONESTCOUNT_INTAKE_", extra="ignore", populate_by_name=True
     )
@@ -66,6 +122,11 @@ class IntakeSettings(BaseSettings):
     # How many submissions at most share one commit (group commit)
     group_commit_max: int = Field(256, ge=1, le=10_000)
 
+    @property
+    def configured(self) -> bool:
+        """Whether the intake can start (a secret, or an explicit development run)."""
+        return self.secret is not None or self.dev
+
     def hmac_key(self) -> bytes:
         """The HMAC key; raises :class:`ConfigurationError` if none is configured."""
         if self.secret is not None:
@@ -85,3 +146,8 @@ class IntakeSettings(BaseSettings):
             "the intake service needs HONESTCOUNT_SECRET (the key that hashes phone numbers); "
             "set it, or set HONESTCOUNT_DEV=1 for a development run with a public, insecure key"
         )
+
+
+def get_settings() -> Settings:
+    """The process settings, read from the environment now."""
+    return Settings()

@@ -25,9 +25,9 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from honestcount.store.schema import metadata
+from honestcount.store.tables.base import metadata
 
-ELECTION = 64  # lengths as in honestcount.store.schema
+ELECTION = 64  # lengths as in honestcount.store.tables.evidence
 STATION = 256
 OPTION = 128
 
@@ -209,3 +209,18 @@ intake_audit_heads = Table(
     Column("chain_seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+__all__ = [
+    "intake_settings",
+    "intake_accounts",
+    "intake_tokens",
+    "intake_idempotency",
+    "intake_declarations",
+    "intake_photos",
+    "intake_protocol_entries",
+    "intake_protocol_results",
+    "intake_turnout",
+    "intake_violations",
+    "intake_audit",
+    "intake_audit_heads",
+]

@@ -38,7 +38,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from honestcount.store.schema import metadata
+from honestcount.store.tables.base import metadata
 
 BLIND = 32  # hex characters of a blind index (128 bits)
 
@@ -205,3 +205,14 @@ ledger_access = Table(
     Column("detail", JSON),
     Index("ix_ledger_access_person", "person_id"),
 )
+
+__all__ = [
+    "ledger_sources",
+    "ledger_persons",
+    "ledger_records",
+    "ledger_facts",
+    "ledger_runs",
+    "ledger_links",
+    "ledger_claims",
+    "ledger_access",
+]

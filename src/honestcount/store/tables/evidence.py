@@ -14,42 +14,15 @@ from sqlalchemy import (
     Date,
     DateTime,
     Float,
-    ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
 )
 
-metadata = MetaData(
-    naming_convention={
-        "ix": "ix_%(column_0_label)s",
-        "uq": "uq_%(table_name)s_%(column_0_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    }
-)
-
-
-def _station_fk() -> Column:
-    # No FOREIGN KEY on the million-row evidence tables: PostgreSQL checks one per row with a
-    # trigger, which tripled import time. Rows are written and deleted only together with
-    # their stations, in one transaction (store.repository), and a test checks for orphans.
-    return Column("station_pk", BigInteger, primary_key=True)
-
-
-def _election_fk(primary_key: bool = False) -> Column:
-    return Column(
-        "election_id",
-        String(64),
-        ForeignKey("elections.id", ondelete="CASCADE"),
-        primary_key=primary_key,
-        nullable=False,
-    )
-
+from honestcount.store.tables.base import election_fk, metadata, station_fk
 
 elections = Table(
     "elections",
@@ -69,7 +42,7 @@ elections = Table(
 options = Table(
     "options",
     metadata,
-    _election_fk(primary_key=True),
+    election_fk(primary_key=True),
     Column("id", String(128), primary_key=True),
     Column("name", Text, nullable=False),
     Column("kind", String(16), nullable=False),
@@ -80,7 +53,7 @@ stations = Table(
     "stations",
     metadata,
     Column("pk", BigInteger, primary_key=True, autoincrement=False),
-    _election_fk(),
+    election_fk(),
     Column("station_id", String(256), nullable=False),
     Column("region", Text),
     Column("district", Text),
@@ -97,7 +70,7 @@ stations = Table(
 protocol_lines = Table(
     "protocol_lines",
     metadata,
-    _station_fk(),
+    station_fk(),
     Column("source", String(32), primary_key=True),
     Column("line", String(64), primary_key=True),
     Column("value", BigInteger, nullable=False),
@@ -107,7 +80,7 @@ protocol_lines = Table(
 official_votes = Table(
     "official_votes",
     metadata,
-    _station_fk(),
+    station_fk(),
     Column("source", String(32), primary_key=True),
     Column("option_id", String(128), primary_key=True),
     Column("votes", BigInteger, nullable=False),
@@ -117,7 +90,7 @@ official_votes = Table(
 voter_evidence = Table(
     "voter_evidence",
     metadata,
-    _station_fk(),
+    station_fk(),
     Column("option_id", String(128), primary_key=True),
     Column("declared", BigInteger),
     Column("photo", BigInteger),
@@ -128,7 +101,7 @@ voter_evidence = Table(
 observer_reports = Table(
     "observer_reports",
     metadata,
-    _station_fk(),
+    station_fk(),
     Column("source", String(64), primary_key=True),
     Column("observers", Integer),
     Column("turnout_count", BigInteger),
@@ -137,7 +110,7 @@ observer_reports = Table(
 observer_violations = Table(
     "observer_violations",
     metadata,
-    _station_fk(),
+    station_fk(),
     Column("source", String(64), primary_key=True),
     Column("code", String(32), primary_key=True),
     sqlite_with_rowid=False,
@@ -146,7 +119,7 @@ observer_violations = Table(
 violation_codes = Table(
     "violation_codes",
     metadata,
-    _election_fk(primary_key=True),
+    election_fk(primary_key=True),
     Column("code", String(32), primary_key=True),
     Column("reason", Text, nullable=False),
 )
@@ -154,7 +127,7 @@ violation_codes = Table(
 national_totals = Table(
     "national_totals",
     metadata,
-    _election_fk(primary_key=True),
+    election_fk(primary_key=True),
     Column("line", String(128), primary_key=True),
     Column("value", BigInteger, nullable=False),
     Column("note", Text),
@@ -164,7 +137,7 @@ data_quality = Table(
     "data_quality",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    _election_fk(),
+    election_fk(),
     Column("station_id", String(256)),
     Column("rule", String(128), nullable=False),
     Column("detail", Text, nullable=False),
@@ -177,7 +150,7 @@ Index("ix_stations_election", stations.c.election_id)
 verifications = Table(
     "verifications",
     metadata,
-    _election_fk(primary_key=True),
+    election_fk(primary_key=True),
     Column("evidence_digest", String(64), nullable=False),
     Column("thresholds", JSON, nullable=False),
     Column("computed_at", DateTime(timezone=True), nullable=False),
@@ -187,12 +160,25 @@ verifications = Table(
 station_verdicts = Table(
     "station_verdicts",
     metadata,
-    _station_fk(),
+    station_fk(),
     Column("verdict", String(32), nullable=False),
     Column("proven_excess", BigInteger, nullable=False),
     Column("details", JSON, nullable=False),
     sqlite_with_rowid=False,
 )
-# The intake and ledger tables live in their own modules on this metadata; importing them
-# here makes the metadata (and so Alembic's view of the schema) complete.
-from honestcount.store import intake_schema, ledger_schema  # noqa: E402,F401
+
+__all__ = [
+    "elections",
+    "options",
+    "stations",
+    "protocol_lines",
+    "official_votes",
+    "voter_evidence",
+    "observer_reports",
+    "observer_violations",
+    "violation_codes",
+    "national_totals",
+    "data_quality",
+    "verifications",
+    "station_verdicts",
+]
