@@ -222,3 +222,14 @@ def failures_frame(data: ElectionData, outcomes: list[RuleOutcome]) -> pd.DataFr
         parts.append(part)
     columns = ["station_id", "rule", "description", "left", "right", "field"]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def checks_ok(data: ElectionData) -> pd.Series:
+    """Per station: True where its protocol fails no control relation (unknown lines pass).
+
+    The one notion of "checks passed" that the estimates use, on the command line and on the
+    pages alike."""
+    failed = np.zeros(len(data), dtype=bool)
+    for outcome in check_all(data):
+        failed |= np.asarray(outcome.failed, dtype=bool)
+    return pd.Series(~failed, index=data.stations.index, name="checks_ok")

@@ -129,6 +129,7 @@ def run_estimate(
     checks_ok: pd.Series | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     definition: Definition = "proof",
+    level: float = 0.95,
 ) -> dict[str, Any]:
     """Lower bounds and the estimates of every requested method, as a JSON-ready dict.
 
