@@ -10,6 +10,7 @@ the database.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -180,11 +181,14 @@ def run_forensics(
 
     params = parameters or forensics_parameters()
     result = run_battery(data, params.get("tests"), params.get("leader"), plots_dir)
-    result = {k: v for k, v in jsonable(result).items()}
-    for test in result.get("tests", {}).values():  # plot paths belong to one machine
-        if isinstance(test, dict):
-            test.pop("plots", None)
-    return save(engine, data.election.id, FORENSICS, params, evidence_digest(data), result)
+    document = jsonable(result)
+    kept = {**document, "tests": {}}
+    for name, test in document.get("tests", {}).items():  # plot paths belong to one machine
+        kept["tests"][name] = (
+            {k: v for k, v in test.items() if k != "plots"} if isinstance(test, dict) else test
+        )
+    stored = save(engine, data.election.id, FORENSICS, params, evidence_digest(data), kept)
+    return dataclasses.replace(stored, result=document)
 
 
 def shown(engine: Engine, data: ElectionData, kind: str) -> StoredAnalysis:

@@ -1,25 +1,44 @@
-"""The one ASGI application: intake API under /api/v1, public pages and open data at /."""
+"""The one ASGI application: public pages and open data at /, the intake API under /api/v1.
+
+The intake is mounted only when it is configured (``HONESTCOUNT_SECRET``, or
+``HONESTCOUNT_DEV`` for a development run) and not ``public_only``: a mirror of the
+dashboard needs no intake secret.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from honestcount import __version__
+from honestcount.settings import IntakeSettings
 from honestcount.store.db import make_engine
 
 
-def create_app(db_url: str | None = None) -> FastAPI:
-    """Build the application on the store at ``db_url`` (default: as the CLI resolves it)."""
+def create_app(
+    db_url: str | None = None,
+    *,
+    public_only: bool = False,
+    intake_settings: IntakeSettings | None = None,
+) -> FastAPI:
+    """Build the application on the store at ``db_url`` (default: the ``db`` setting)."""
     engine = make_engine(db_url)
-    app = FastAPI(title="honestcount", version=__version__,
-                  description="Independent verification of an election count from citizens' "
-                              "evidence: intake API, public pages and open data.")
+    intake = intake_settings or IntakeSettings()
+    with_intake = not public_only and intake.configured
+    app = FastAPI(
+        title="honestcount",
+        version=__version__,
+        description="Independent verification of an election count from citizens' evidence: "
+        "public pages and open data" + (", intake API" if with_intake else "") + ".",
+    )
     app.state.engine = engine
-    from honestcount.intake.api import router as intake_router
+    app.state.public_only = not with_intake
     from honestcount.ledger.web import router as ledger_router
     from honestcount.web.routes import router as web_router
 
-    app.include_router(intake_router(engine), prefix="/api/v1")
+    if with_intake:
+        from honestcount.intake.api import router as intake_router
+
+        app.include_router(intake_router(engine), prefix="/api/v1")
     app.include_router(ledger_router(engine))
     app.include_router(web_router(engine))
     return app

@@ -11,6 +11,7 @@ Environment variables (all optional; read once per :func:`get_settings` call):
 ``HONESTCOUNT_TILES``            a base-map tile URL of the operator's own (default: none)
 ``HONESTCOUNT_TILES_ATTRIBUTION``  its attribution text
 ``HONESTCOUNT_LEDGER_KEY``       the aftermath ledger's organisation key
+``HONESTCOUNT_TRUSTED_PROXIES``  JSON list of proxy addresses whose forwarded headers count
 ``HONESTCOUNT_INTAKE_<NAME>``    any field of :class:`IntakeSettings`
 ===============================  ==========================================================
 
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
     tiles: str | None = None
     tiles_attribution: str = ""
     ledger_key: SecretStr | None = None
+    # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto headers are
+    # believed (comma-separated in the environment). None by default: a client cannot choose
+    # its own address for rate limits by sending a header.
+    trusted_proxies: list[str] = []
 
 
 class IntakeSettings(BaseSettings):
