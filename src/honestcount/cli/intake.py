@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from honestcount.cli.common import ElectionOpt, JsonOpt, emit_json, engine, out, run_guarded
+from honestcount.cli.common import ElectionOpt, JsonOpt, app, emit_json, engine, out, run_guarded
 
 audit_app = typer.Typer(help="The intake service's hash-chained audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 
 
 @audit_app.command("verify")
@@ -36,6 +37,7 @@ def audit_verify(as_json: JsonOpt = False) -> None:
 
 
 intake_app = typer.Typer(help="The intake service: accounts and evidence.", no_args_is_help=True)
+app.add_typer(intake_app, name="intake")
 
 
 @intake_app.command("admin")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from honestcount.cli.common import JsonOpt, emit_json, engine, out, run_guarded
+from honestcount.cli.common import JsonOpt, app, emit_json, engine, out, run_guarded
 from honestcount.cli.output import fmt_count
 
 ledger_app = typer.Typer(
@@ -17,6 +17,7 @@ ledger_app = typer.Typer(
     "figures. Names are encrypted with the key in HONESTCOUNT_LEDGER_KEY.",
     no_args_is_help=True,
 )
+app.add_typer(ledger_app, name="ledger")
 
 
 def _ledger(fn, as_json: bool, headline, **kwargs) -> None:

@@ -22,6 +22,7 @@ from honestcount.errors import InputError
 pvt_app = typer.Typer(
     help="Parallel vote tabulation: draw a sample of stations.", no_args_is_help=True
 )
+app.add_typer(pvt_app, name="pvt")
 
 
 @pvt_app.command("draw")
