@@ -72,8 +72,8 @@ def headline(
     if not estimate:
         return None
     names = names or {}
-    official = {
-        o: r.get("share")
+    official: dict[str, float] = {
+        o: float(r["share"])
         for o, r in (estimate.get("official") or {}).items()
         if isinstance(r, Mapping) and r.get("share") is not None
     }
@@ -87,7 +87,7 @@ def headline(
         return None
     with_est = [o for o in others if best.get(o, {}).get("share") is not None]
     if with_est:
-        challenger = max(with_est, key=lambda o: best[o]["share"])
+        challenger = max(with_est, key=lambda o: float(best[o]["share"]))
     else:
         challenger = max(others, key=lambda o: official[o])
     est = best.get(challenger, {})
@@ -98,7 +98,7 @@ def headline(
     return Headline(
         leader=leader,
         leader_name=names.get(leader, leader),
-        leader_official=float(official[leader]),
+        leader_official=official[leader],
         challenger=challenger,
         challenger_name=names.get(challenger, challenger),
         challenger_official=official.get(challenger),

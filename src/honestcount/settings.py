@@ -117,6 +117,22 @@ class IntakeSettings(BaseSettings):
     account_per_minute: float = Field(120, gt=0)
     address_per_minute: float = Field(3000, gt=0)
     registrations_per_address_per_hour: float = Field(300, gt=0)
+    # Budgets that no choice of address escapes (a flood from many addresses is bounded too).
+    registrations_per_minute: float = Field(3000, gt=0)
+    registrations_per_station_per_minute: float = Field(60, gt=0)
+    registrations_per_prefix_per_minute: float = Field(300, gt=0)
+    phone_prefix_digits: int = Field(7, ge=1, le=12)  # country + operator code + 2-3 digits
+    # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips); none by default.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # Bearer tokens expire this long after they were issued.
+    token_lifetime_hours: float = Field(24 * 45, gt=0)
+    # The transparency log's Ed25519 signing key: 32 bytes, hex (64 characters).
+    log_key: SecretStr | None = None
+    # Image work: decodes at once per process, and what one decode may hold (pixels x channels).
+    decode_concurrency: int = Field(2, ge=1, le=64)
+    max_decode_bytes: int = Field(128 * 2**20, ge=2**20)
+    # Two different admins for the critical steps (an official protocol, a staff account).
+    two_person_rule: bool = True
 
     audit_chains: int = Field(16, ge=1, le=1024)
     token_cache_seconds: float = Field(5.0, ge=0, le=300)

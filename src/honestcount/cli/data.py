@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -102,7 +102,7 @@ def import_(
 def _override(
     election: Election, name: str | None = None, date: str | None = None, country: str | None = None
 ) -> Election:
-    changes = {k: v for k, v in {"name": name, "country": country}.items() if v}
+    changes: dict[str, Any] = {k: v for k, v in {"name": name, "country": country}.items() if v}
     if date:
         try:
             changes["date"] = dt.date.fromisoformat(date)

@@ -32,7 +32,9 @@ def read_frame(conn: Connection, query: Any) -> pd.DataFrame:
     params = compiled.params
     if compiled.positiontup is not None:
         params = tuple(params[name] for name in compiled.positiontup)
-    cursor = conn.connection.driver_connection.cursor()
+    driver = conn.connection.driver_connection
+    assert driver is not None  # an open connection always has one
+    cursor = driver.cursor()
     try:
         cursor.execute(str(compiled), params)
         columns = [d[0] for d in cursor.description]
