@@ -10,6 +10,18 @@ httpx client. Print-only; nothing is asserted.
 
     python benchmarks/bench_intake.py [--pg URL] [--workers 2] [--seconds 10]
         [--concurrency 32] [--voters 2000] [--photos 300] [--backends sqlite,postgresql]
+
+Two attacks of issue 13, measured on one worker with SQLite:
+
+    python benchmarks/bench_intake.py --forwarded-flood 10
+        registrations per minute from a client that names a new address in every
+        X-Forwarded-For, as `serve` ran before (uvicorn trusting 127.0.0.1, per-address
+        limits only) and as it runs now (no proxy trusted; per-station, per-prefix and
+        global budgets);
+    python benchmarks/bench_intake.py --worst-case-uploads 8
+        the server's peak resident memory (VmHWM) while that many worst-case photos are
+        uploaded at once: a 40-megapixel PNG, the largest PNG the decode budget admits,
+        and a 40-megapixel JPEG.
 """
 
 from __future__ import annotations
@@ -102,7 +114,15 @@ def load_average() -> str:
 
 
 class Server:
-    def __init__(self, db_url: str, photo_dir: Path, workers: int, log: Path) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        photo_dir: Path,
+        workers: int,
+        log: Path,
+        extra_env: dict[str, str] | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
         self.port = free_port()
         env = {
             **os.environ,
@@ -113,6 +133,7 @@ class Server:
             "HONESTCOUNT_INTAKE_ADDRESS_PER_MINUTE": "1e9",
             "HONESTCOUNT_INTAKE_REGISTRATIONS_PER_ADDRESS_PER_HOUR": "1e9",
             "HONESTCOUNT_INTAKE_TOKEN_CACHE_SECONDS": "30",
+            **(extra_env or {}),
         }
         self.proc = subprocess.Popen(
             [
@@ -132,6 +153,7 @@ class Server:
                 "--no-access-log",
                 "--backlog",
                 "4096",
+                *(extra_args or []),
             ],
             env=env,
             stdout=log.open("ab"),
@@ -310,7 +332,11 @@ def bench_backend(backend: str, args, photos: list[Path]) -> None:
         engine = make_engine(url)  # migrated here, before the workers start
         save_election(engine, small_election())
         engine.dispose()
-        server = Server(url, tmp / "photos", args.workers, tmp / "server.log")
+        unbounded = {  # a load test, not a flood: the registration budgets out of the way
+            f"HONESTCOUNT_INTAKE_REGISTRATIONS_PER{name}_PER_MINUTE": "1e9"
+            for name in ("", "_STATION", "_PREFIX")
+        }
+        server = Server(url, tmp / "photos", args.workers, tmp / "server.log", unbounded)
         try:
             tokens, reg_seconds = asyncio.run(register(server.base, args.voters, 16))
             print(
@@ -369,6 +395,134 @@ def bench_backend(backend: str, args, photos: list[Path]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _fresh_sqlite(tmp: Path) -> str:
+    url = f"sqlite:///{tmp / 'intake.db'}"
+    engine = make_engine(url)
+    save_election(engine, small_election())
+    engine.dispose()
+    return url
+
+
+async def _flood(base: str, seconds: float, concurrency: int) -> tuple[dict[int, int], float]:
+    """Registrations, each from a new forwarded address; returns (answers by status, s)."""
+    counter = iter(range(10**9))
+    codes: dict[int, int] = {}
+    stop = time.perf_counter() + seconds
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        for i in counter:
+            if time.perf_counter() > stop:
+                return
+            r = await client.post(
+                f"{base}/elections/{ELECTION}/voters",
+                json={"phone": f"+{30 + i % 60}{i:09d}", "station_id": f"S{i % 6 + 1}"},
+                headers={
+                    "Idempotency-Key": uuid.uuid4().hex,
+                    "X-Forwarded-For": f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}",
+                },
+            )
+            codes[r.status_code] = codes.get(r.status_code, 0) + 1
+
+    start = time.perf_counter()
+    async with httpx.AsyncClient(timeout=30) as client:
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+    return codes, time.perf_counter() - start
+
+
+def forwarded_flood(seconds: float, concurrency: int) -> None:
+    limits = {
+        "HONESTCOUNT_INTAKE_ADDRESS_PER_MINUTE": "3000",
+        "HONESTCOUNT_INTAKE_REGISTRATIONS_PER_ADDRESS_PER_HOUR": "300",
+    }
+    no_budgets = {
+        f"HONESTCOUNT_INTAKE_REGISTRATIONS_PER{name}_PER_MINUTE": "1e9"
+        for name in ("", "_STATION", "_PREFIX")
+    }
+    modes = {
+        "before (127.0.0.1 trusted, per-address limits only)": (
+            {**limits, **no_budgets},
+            ["--proxy-headers", "--forwarded-allow-ips", "127.0.0.1"],
+        ),
+        "now (no proxy trusted; station, prefix and global budgets)": (
+            limits,
+            ["--no-proxy-headers"],
+        ),
+    }
+    print(f"registrations with a new X-Forwarded-For each, {concurrency} clients, {seconds} s:")
+    for label, (env, argv) in modes.items():
+        tmp = Path(tempfile.mkdtemp(prefix="hc-bench-flood-"))
+        server = Server(_fresh_sqlite(tmp), tmp / "photos", 1, tmp / "server.log", env, argv)
+        try:
+            codes, took = asyncio.run(_flood(server.base, seconds, concurrency))
+        finally:
+            server.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+        ok = codes.get(201, 0)
+        print(f"  {label}: {ok * 60 / took:,.0f} registrations/min accepted; answers {codes}")
+
+
+def _worst_photos() -> dict[str, bytes]:
+    rng = np.random.default_rng(7)
+    blocks = rng.integers(0, 256, size=(60, 80, 3), dtype=np.uint8)
+    out = {}
+    for name, size, fmt in (
+        ("40 MP PNG", (7300, 5470), "PNG"),
+        ("33 MP PNG (largest the decode budget admits)", (6680, 5010), "PNG"),
+        ("40 MP JPEG", (7300, 5470), "JPEG"),
+    ):
+        buf = io.BytesIO()
+        Image.fromarray(blocks, "RGB").resize(size, Image.Resampling.NEAREST).save(buf, fmt)
+        out[name] = buf.getvalue()
+    return out
+
+
+def _vm(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _upload_at_once(base: str, token: str, body: bytes, n: int) -> list[int]:
+    async with httpx.AsyncClient(timeout=120) as client:
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    f"{base}/elections/{ELECTION}/ballot-photos",
+                    content=body,
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Idempotency-Key": uuid.uuid4().hex,
+                        "Content-Type": "application/octet-stream",
+                    },
+                )
+                for _ in range(n)
+            )
+        )
+    return [a.status_code for a in answers]
+
+
+def worst_case_uploads(n: int) -> None:
+    photos = _worst_photos()
+    print(f"peak memory of one server process under {n} concurrent worst-case uploads:")
+    for name, body in photos.items():
+        tmp = Path(tempfile.mkdtemp(prefix="hc-bench-mem-"))
+        env = {"HONESTCOUNT_INTAKE_MAX_PHOTO_PIXELS": "40000000"}
+        server = Server(_fresh_sqlite(tmp), tmp / "photos", 1, tmp / "server.log", env)
+        try:
+            tokens, _ = asyncio.run(register(server.base, 1, 1))
+            idle = _vm(server.proc.pid, "VmRSS")
+            codes = asyncio.run(_upload_at_once(server.base, tokens[0], body, n))
+            peak, held = _vm(server.proc.pid, "VmHWM"), _vm(server.proc.pid, "VmRSS")
+        finally:
+            server.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+        print(
+            f"  {name} ({len(body) / 1e6:.1f} MB): answers {sorted(set(codes))}; "
+            f"idle {idle:,.0f} MB, peak {peak:,.0f} MB, after {held:,.0f} MB"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default=os.environ.get("HONESTCOUNT_TEST_PG_URL"))
@@ -381,7 +535,15 @@ def main() -> None:
     parser.add_argument("--photos", type=int, default=300, help="at most this many uploads")
     parser.add_argument("--distinct-photos", type=int, default=12)
     parser.add_argument("--httpx", action="store_true", help="use httpx even if wrk exists")
+    parser.add_argument("--forwarded-flood", type=float, metavar="SECONDS")
+    parser.add_argument("--worst-case-uploads", type=int, metavar="N")
     args = parser.parse_args()
+    if args.forwarded_flood or args.worst_case_uploads:
+        if args.forwarded_flood:
+            forwarded_flood(args.forwarded_flood, 16)
+        if args.worst_case_uploads:
+            worst_case_uploads(args.worst_case_uploads)
+        return
     print(f"intake benchmark on 127.0.0.1; {os.cpu_count()} cores; load average {load_average()}")
     photos: list[Path] = []
     folder = Path(tempfile.mkdtemp(prefix="hc-bench-photos-"))

@@ -2,6 +2,13 @@
 
     python benchmarks/bench_web.py [--belarus-db URL] [--russia-db URL] [--requests 50]
                                    [--no-browser] [--synthetic 100000] [--publish]
+    python benchmarks/bench_web.py --load [--belarus-db URL] [--seconds 10]
+                                   [--connections 32]
+
+``--load``: election night. One uvicorn process serves the Belarus site; ``wrk`` (Debian:
+``apt-get install wrk``) sends ``--connections`` concurrent keep-alive requests per page for
+``--seconds`` and the benchmark prints requests/s and the 99th-percentile latency per page
+(goal: at least 1,000 requests/s for the overview and a station page on a 2-core machine).
 
 Targets: the overview and station pages served in under 50 ms (median); the map of the
 97,699 Russian 2018 stations painted in under 2 s and under 3 MB transferred for the first view.
@@ -295,6 +302,81 @@ def bench_publish(url: str, eid: str, tmp: Path) -> None:
     )
 
 
+LOAD_PAGES = {
+    "overview": "/elections/belarus-2020",
+    "overview.json": "/elections/belarus-2020.json",
+    "station": "/elections/belarus-2020/stations/07-006-0042",
+    "stations (search)": "/elections/belarus-2020/stations?q=minsk",
+    "map": "/elections/belarus-2020/map",
+}
+SERVE = """
+import sys, uvicorn
+from fastapi import FastAPI
+from honestcount.store.db import make_engine
+from honestcount.web.routes import router
+app = FastAPI()
+app.include_router(router(make_engine(sys.argv[1]), cache_dir=sys.argv[3], background=False))
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning",
+            access_log=False)
+"""
+
+
+def _ms(text: str) -> float:
+    value, unit = float(text[:-2] if text.endswith(("ms", "us")) else text[:-1]), text[-2:]
+    if unit == "us":
+        return value / 1000
+    if unit == "ms":
+        return value
+    return value * 1000  # seconds
+
+
+def bench_load(url: str, tmp: Path, seconds: int, connections: int) -> None:
+    """Requests/s and p99 per page from one server process, measured with wrk."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+    import urllib.request
+
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("--load needs wrk (Debian: apt-get install -y wrk)")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    cache = tmp / "cache-load"
+    server = subprocess.Popen([sys.executable, "-c", SERVE, url, str(port), str(cache)])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(base + "/", timeout=1).read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        for path in LOAD_PAGES.values():  # render once (analyses computed or read) first
+            urllib.request.urlopen(base + path, timeout=120).read()
+        print(f"\nload: one server process, {connections} connections, {seconds} s per page, gzip")
+        print(f"{'page':<20} {'requests/s':>11} {'p99 ms':>8} {'mean ms':>8} {'errors':>7}")
+        for name, path in LOAD_PAGES.items():
+            out = subprocess.run(
+                [wrk, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency",
+                 "-H", "Accept-Encoding: gzip", base + path],
+                capture_output=True, text=True, check=True,
+            ).stdout  # fmt: skip
+            rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+            p99 = _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))
+            mean = _ms(re.search(r"Latency\s+([\d.]+\w+)", out).group(1))
+            errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+            timeouts = re.search(r"timeout (\d+)", out)
+            bad = int(errors.group(1) if errors else 0) + int(timeouts.group(1) if timeouts else 0)
+            print(f"{name:<20} {rps:>11,.0f} {p99:>8.1f} {mean:>8.1f} {bad:>7}")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--belarus-db")
@@ -303,9 +385,17 @@ def main() -> None:
     ap.add_argument("--no-browser", action="store_true")
     ap.add_argument("--synthetic", type=int, default=100_000)
     ap.add_argument("--publish", action="store_true", help="also time the static export")
+    ap.add_argument("--load", action="store_true", help="requests/s and p99 per page (wrk)")
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=32)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp_name:
         tmp = Path(tmp_name)
+        if args.load:
+            args.russia_db = args.russia_db or "skip"
+            dbs = prepare(args, tmp)
+            bench_load(dbs["belarus-2020"], tmp, args.seconds, args.connections)
+            return
         dbs = prepare(args, tmp)
         browser = pw = None
         if not args.no_browser and Path(CHROMIUM).exists():

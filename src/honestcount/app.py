@@ -29,7 +29,10 @@ def create_app(
         version=__version__,
         description="Independent verification of an election count from citizens' evidence: "
         "public pages and open data" + (", intake API" if with_intake else "") + ".",
+        docs_url=None,  # served below from the package: no CDN, no fonts from elsewhere
+        redoc_url=None,
     )
+    _offline_docs(app)
     app.state.engine = engine
     app.state.public_only = not with_intake
     from honestcount.ledger.web import router as ledger_router
@@ -38,7 +41,31 @@ def create_app(
     if with_intake:
         from honestcount.intake.api import router as intake_router
 
-        app.include_router(intake_router(engine), prefix="/api/v1")
+        app.include_router(intake_router(engine, intake), prefix="/api/v1")
     app.include_router(ledger_router(engine))
     app.include_router(web_router(engine))
     return app
+
+
+DOCS_ASSETS = "/docs-assets"
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """The API documentation at /docs with Swagger UI's files served from the package, so it
+    works offline and tells no third party who reads it."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_path), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=f"{app.title}: API",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )

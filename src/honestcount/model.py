@@ -62,6 +62,13 @@ PROTOCOL_LINES: dict[str, str] = {
     "unaccounted": "ballots not accounted for at receipt",
     "ballots_cast": "voters who took part (ballots in the boxes)",
     "votes_counted": "votes counted for all options, spoiled ballots included",
+    # Absentee certificates (открепительные удостоверения), printed on protocols until 2017.
+    "absentee_received": "absentee certificates received by the commission",
+    "absentee_issued_station": "absentee certificates issued by the station's commission",
+    "absentee_issued_territorial": "absentee certificates issued by the territorial commission",
+    "absentee_voted": "voters who voted with an absentee certificate at the station",
+    "absentee_cancelled": "unused absentee certificates cancelled",
+    "absentee_lost": "absentee certificates lost",
 }
 
 
@@ -83,6 +90,8 @@ class Election:
     date: dt.date | None = None
     protocol_schema: str = "generic"
     source: str = ""
+    # The option whose votes the forensics follow; ``None``: the one with most votes.
+    leader: str | None = None
 
 
 @dataclass
@@ -111,6 +120,10 @@ class ElectionData:
     violations: pd.DataFrame
     violation_codes: dict[str, str] = field(default_factory=dict)
     national_totals: dict[str, float] = field(default_factory=dict)
+    # Protocol line -> its caption in the source (as printed), for lines read from a file.
+    line_captions: dict[str, str] = field(default_factory=dict)
+    # Protocol line -> how it was derived (e.g. "ballots_portable + ballots_stationary").
+    line_derivations: dict[str, str] = field(default_factory=dict)
 
     @property
     def option_ids(self) -> list[str]:
@@ -131,8 +144,15 @@ class ElectionData:
         """Stations whose official result is known (for at least one option)."""
         return self.official.notna().any(axis=1).to_numpy()
 
+    @property
+    def extra_lines(self) -> list[str]:
+        """Protocol lines with no canonical meaning, kept under their own names."""
+        return [c for c in self.lines.columns if c not in PROTOCOL_LINES]
+
     def leader(self) -> str:
-        """The choice option with the most official votes."""
+        """The election's declared leader, else the choice option with most official votes."""
+        if self.election.leader and self.election.leader in self.choice_option_ids:
+            return self.election.leader
         totals = self.official[self.choice_option_ids].sum()
         return str(totals.idxmax())
 

@@ -24,13 +24,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from honestcount.defaults import ANALYSIS, AnalysisDefaults
 from honestcount.errors import HonestcountError
+
+__all__ = [
+    "ANALYSIS",
+    "AnalysisDefaults",
+    "ConfigurationError",
+    "IntakeSettings",
+    "Settings",
+    "get_settings",
+]
 
 DEFAULT_DB_URL = "sqlite:///honestcount.db"
 DEV_SECRET = "honestcount-development-secret-never-use-in-production"
@@ -41,26 +50,6 @@ class ConfigurationError(HonestcountError):
     """The service is not configured well enough to start."""
 
 
-@dataclass(frozen=True)
-class AnalysisDefaults:
-    """Defaults of every analysis; the CLI's option defaults and the pages refer to these."""
-
-    confidence_level: float = 0.95
-    # verification
-    min_photo_excess: int = 1
-    min_declared_excess: int = 1
-    turnout_tolerance: float = 0.05
-    turnout_tolerance_votes: int = 10
-    # estimation
-    estimate_threshold: float = 0.02  # see docs/estimation.md, "The coverage threshold"
-    estimate_definition: str = "proof"
-    n_boot: int = 2000
-    seed: int = 0
-    # forensics
-    forensics_bootstrap: int = 1000
-
-
-ANALYSIS = AnalysisDefaults()
 
 
 class Settings(BaseSettings):
@@ -74,7 +63,7 @@ class Settings(BaseSettings):
     tiles_attribution: str = ""
     ledger_key: SecretStr | None = None
     # Addresses of reverse proxies whose X-Forwarded-For / X-Forwarded-Proto headers are
-    # believed (comma-separated in the environment). None by default: a client cannot choose
+    # believed (a JSON list in the environment). None by default: a client cannot choose
     # its own address for rate limits by sending a header.
     trusted_proxies: list[str] = []
 
@@ -122,8 +111,6 @@ class IntakeSettings(BaseSettings):
     registrations_per_station_per_minute: float = Field(60, gt=0)
     registrations_per_prefix_per_minute: float = Field(300, gt=0)
     phone_prefix_digits: int = Field(7, ge=1, le=12)  # country + operator code + 2-3 digits
-    # Proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips); none by default.
-    trusted_proxies: list[str] = Field(default_factory=list)
     # Bearer tokens expire this long after they were issued.
     token_lifetime_hours: float = Field(24 * 45, gt=0)
     # The transparency log's Ed25519 signing key: 32 bytes, hex (64 characters).

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from honestcount.model import ElectionData
+from honestcount.model import PROTOCOL_LINES, ElectionData
 
 
 def _clean(value):
@@ -53,10 +53,56 @@ def summarise(data: ElectionData, findings: pd.DataFrame | None = None) -> dict:
             for o in data.options
         ],
         "national_totals": {k: _clean(v) for k, v in data.national_totals.items()},
+        "leader": data.leader() if data.choice_option_ids and has_official.any() else None,
+        "protocol_lines": protocol_lines(data),
+        "extra_lines": data.extra_lines,
+        "notes": notes(data),
     }
     if findings is not None:
         counts = findings.groupby("rule").size() if len(findings) else pd.Series(dtype=int)
         out["data_quality"] = {str(k): int(v) for k, v in counts.items()}
+    return out
+
+
+def protocol_lines(data: ElectionData) -> list[dict]:
+    """Each protocol line: its meaning (None for an extra line the loader did not know), its
+    caption in the source, how it was derived, and its sum over the stations that have it."""
+    out = []
+    for line in data.lines.columns:
+        values = data.lines[line]
+        out.append(
+            {
+                "line": line,
+                "meaning": PROTOCOL_LINES.get(line),
+                "caption": data.line_captions.get(line),
+                "derived_from": data.line_derivations.get(line),
+                "stations_known": int(values.notna().sum()),
+                "sum": _clean(values.sum(min_count=1)),
+            }
+        )
+    return out
+
+
+def notes(data: ElectionData) -> list[str]:
+    """What the loader derived or kept without knowing it, in plain words."""
+    out = []
+    for line, parts in data.line_derivations.items():
+        label = PROTOCOL_LINES.get(line, line)
+        out.append(f"{line} is not printed in the source: derived as {parts} ({label})")
+    if "ballots_cast" in data.lines and data.lines["ballots_cast"].isna().all() and len(data):
+        out.append(
+            "ballots_cast (voters who took part) is unknown: the source has neither box lines "
+            "nor valid and invalid ballots"
+        )
+    for line in data.extra_lines:
+        caption = data.line_captions.get(line)
+        shown = f" ({caption!r})" if caption else ""
+        out.append(
+            f"{line}{shown}: a line of no known meaning, kept as it is (no estimate or "
+            "forensic test reads it)"
+        )
+    if data.election.leader:
+        out.append(f"leader set at import: {data.election.leader}")
     return out
 
 

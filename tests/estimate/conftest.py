@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("HONESTCOUNT_SHARED", REPO.parent / "shared"))
 BELARUS_DIR = SHARED / "data" / "belarus-2020"
 
+
 @pytest.fixture(scope="session")
 def belarus_dir() -> Path:
     if not (BELARUS_DIR / "voice.csv").exists():

@@ -12,7 +12,7 @@ from honestcount.estimate import read_golos, run_estimate, select_clean
 
 @pytest.fixture(scope="module")
 def result(belarus):
-    return run_estimate(belarus, n_boot=500, seed=0)
+    return run_estimate(belarus, n_boot=500, seed=0).as_dict()
 
 
 def test_fixture_matches_the_package_reader(belarus, belarus_dir):

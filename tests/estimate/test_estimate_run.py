@@ -8,6 +8,7 @@ import pytest
 
 from honestcount.estimate import (
     ASSUMPTIONS,
+    RECOMMENDED,
     estimates_table,
     plot_sensitivity,
     run_estimate,
@@ -20,7 +21,7 @@ BELARUS_OPTIONS = ["tsikhanouskaya", "lukashenko", "dzmitryieu", "kanapatskaya",
 
 @pytest.fixture(scope="module")
 def result(small_sim):
-    return run_estimate(small_sim.data, n_boot=200, seed=1)
+    return run_estimate(small_sim.data, n_boot=200, seed=1).as_dict()
 
 
 def test_result_is_json_and_complete(result):
@@ -29,9 +30,9 @@ def test_result_is_json_and_complete(result):
     assert result["election"] == "sim-11"
     assert result["options"] == BELARUS_OPTIONS
     assert set(result["lower_bounds"]) == set(BELARUS_OPTIONS)
-    assert set(result["assumptions"]) == {"lower_bound", "ratio", "ratio_photo", "pvt"}
+    assert set(result["assumptions"]) == {"lower_bound", "ratio", "ratio_photo", "pvt", "mixture"}
     assert result["assumptions"]["ratio"] == ASSUMPTIONS["ratio"]
-    assert set(result["stations_used"]) == {"ratio", "ratio_photo", "pvt"}
+    assert set(result["stations_used"]) == {"ratio", "ratio_photo", "pvt", "mixture"}
     for est in result["estimates"]:
         assert set(est) >= {"method", "option", "share", "ci_low", "ci_high", "votes"}
         assert est["ci_low"] <= est["share"] <= est["ci_high"]
@@ -42,11 +43,12 @@ def test_recommended_method_comes_first_for_each_option(result):
     for est in result["estimates"]:
         seen.setdefault(est["option"], est["method"])
     assert list(seen) == BELARUS_OPTIONS
-    assert all(seen[o] == result["recommended"][o] == "ratio" for o in BELARUS_OPTIONS)
+    assert all(seen[o] == result["recommended"][o] == RECOMMENDED for o in BELARUS_OPTIONS)
+    assert RECOMMENDED == "mixture"  # it validates better: docs/estimation.md
 
 
 def test_shares_add_up_and_bounds_hold(result, small_sim):
-    for method in ("ratio", "ratio_photo", "pvt"):
+    for method in ("ratio", "ratio_photo", "pvt", "mixture"):
         total = sum(e["share"] for e in result["estimates"] if e["method"] == method)
         assert total == pytest.approx(1.0)
     truth = small_sim.truth.votes.sum()
@@ -58,7 +60,7 @@ def test_shares_add_up_and_bounds_hold(result, small_sim):
 
 
 def test_method_selection_and_unknown_methods(small_sim):
-    res = run_estimate(small_sim.data, methods=["pvt"], n_boot=10)
+    res = run_estimate(small_sim.data, methods=["pvt"], n_boot=10).as_dict()
     assert {e["method"] for e in res["estimates"]} == {"pvt"}
     assert res["recommended"]["lukashenko"] == "pvt"
     with pytest.raises(ValueError):

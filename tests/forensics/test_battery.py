@@ -103,17 +103,31 @@ def test_fitted_models_through_the_battery_and_the_cli(tmp_path):
         Election("sim-mixture", "Simulated mixture", "XX"),
         [BallotOption("leader", "Leader"), BallotOption("other", "Other")],
         pd.DataFrame({"registered_voters": sim.registered}, index=index),
-        lines=pd.DataFrame({"registered": sim.registered, "ballots_cast": sim.ballots_cast,
-                            "valid": sim.valid}, index=index),
-        official=pd.DataFrame({"leader": sim.leader, "other": sim.valid - sim.leader},
-                              index=index),
+        lines=pd.DataFrame(
+            {"registered": sim.registered, "ballots_cast": sim.ballots_cast, "valid": sim.valid},
+            index=index,
+        ),
+        official=pd.DataFrame({"leader": sim.leader, "other": sim.valid - sim.leader}, index=index),
         official_source="commission_feed",
     )
     db = f"sqlite:///{tmp_path / 'm.db'}"
     save_election(make_engine(db), data)
     csv = tmp_path / "classes.csv"
-    result = CliRunner().invoke(app, ["--db", db, "forensics", "-e", "sim-mixture", "--tests",
-                                      "klimek,mixture", "--json", "--csv", str(csv)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "--db",
+            db,
+            "forensics",
+            "-e",
+            "sim-mixture",
+            "--tests",
+            "klimek,mixture",
+            "--json",
+            "--csv",
+            str(csv),
+        ],
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     klimek, fit = doc["tests"]["klimek"], doc["tests"]["mixture"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from honestcount.forensics._common import Skipped, station_arrays
+from honestcount.forensics.common import CannotRun, station_arrays
 from honestcount.forensics.fingerprint import coarsen, fingerprint
 from honestcount.forensics.simulate import simulate_election
 
@@ -41,5 +41,5 @@ def test_coarsen_and_skip():
     c = np.arange(16.0).reshape(4, 4)
     np.testing.assert_array_equal(coarsen(c, 2), [[10, 18], [42, 50]])
     sim = simulate_election(300, seed=1, registered_known=False)
-    with pytest.raises(Skipped):
+    with pytest.raises(CannotRun):
         _fp(sim)

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from honestcount.forensics import integer_peaks as ip
-from honestcount.forensics._common import benjamini_hochberg, station_arrays
+from honestcount.forensics.common import benjamini_hochberg, station_arrays
 from honestcount.forensics.simulate import simulate_election
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from honestcount.forensics import klimek as kl
 from honestcount.model import BallotOption, Election, ElectionData
+from honestcount.results import Estimate
 
 REPO = Path(__file__).resolve().parents[2]
 RU_LEADER = "putin_vladimir_vladimirovich"  # russia_2018 comes from conftest.py
@@ -47,7 +48,7 @@ def _election(
     )
 
 
-def _covers(iv: kl.Interval, truth: float, slack: float = 0.0) -> bool:
+def _covers(iv: Estimate, truth: float, slack: float = 0.0) -> bool:
     return iv.ci_low - slack <= truth <= iv.ci_high + slack
 
 

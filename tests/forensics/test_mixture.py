@@ -73,8 +73,7 @@ def _from_simulation(sim: mx.SimulatedMixture) -> ElectionData:
 def first_regions(data: ElectionData, n: int) -> ElectionData:
     """The stations of the first ``n`` regions, every layer cut alike."""
     keep = data.stations["region"].isin(data.stations["region"].drop_duplicates().iloc[:n])
-    frames = ("stations", "lines", "official", "official_source", "declared", "photo",
-              "observers")
+    frames = ("stations", "lines", "official", "official_source", "declared", "photo", "observers")
     return dataclasses.replace(data, **{f: getattr(data, f)[keep.to_numpy()] for f in frames})
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from honestcount.forensics import run_battery
-from honestcount.forensics._common import station_arrays
+from honestcount.forensics.common import station_arrays
 from honestcount.forensics.integer_peaks import integer_peaks
 from honestcount.forensics.shpilkin import shpilkin
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from honestcount.forensics._common import Skipped, station_arrays
+from honestcount.forensics.common import CannotRun, station_arrays
 from honestcount.forensics.shpilkin import CORES, SENSITIVITY_BINS, find_core, shpilkin
 from honestcount.forensics.simulate import simulate_election
 
@@ -88,7 +88,7 @@ def test_sensitivity_table_and_core_definitions():
 
 def test_skipped_without_registered_voters():
     sim = simulate_election(500, seed=1, registered_known=False)
-    with pytest.raises(Skipped, match="registered"):
+    with pytest.raises(CannotRun, match="registered"):
         _run(sim)
 
 

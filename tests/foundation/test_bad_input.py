@@ -129,9 +129,12 @@ def test_ru_cec_bad_count(tmp_path):
     ) in result.output
 
 
-def test_ru_cec_unknown_protocol_line(tmp_path):
+def test_ru_cec_missing_needed_line_names_what_was_found(tmp_path):
     path = tmp_path / "ru.csv"
-    path.write_text("region,uik,Число чего-то странного,Иванов\nA,1,1,1\n", encoding="utf-8")
+    path.write_text(
+        "region,uik,Число чего-то странного,Число действительных бюллетеней,Иванов\nA,1,1,1,1\n",
+        encoding="utf-8",
+    )
     result = runner.invoke(
         app,
         [
@@ -146,7 +149,9 @@ def test_ru_cec_unknown_protocol_line(tmp_path):
         ],
     )
     assert result.exit_code == 2
-    assert "unknown protocol line 'Число чего-то странного'" in result.output
+    assert "protocol line 'registered' (voters on the list) is missing" in result.output
+    assert "valid ('Число действительных бюллетеней')" in result.output
+    assert "other lines: 'Число чего-то странного'" in result.output
 
 
 def test_unknown_election(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -73,22 +74,62 @@ def test_generic_load(mapping):
 
 def test_generic_through_cli(mapping, tmp_path):
     db = f"sqlite:///{tmp_path / 'g.db'}"
-    result = runner.invoke(app, ["--db", db, "import", "--format", "generic", str(mapping),
-                                 "--json"])
+    result = runner.invoke(
+        app, ["--db", db, "import", "--format", "generic", str(mapping), "--json"]
+    )
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["--db", db, "stations", "-e", "test-gen", "--json"])
     assert '"North / 1"' in result.stdout
+
+
+def test_generic_keeps_lines_it_does_not_know(tmp_path):
+    table = TABLE.assign(spoiled_envelopes=[3, 0, None], note=["ok", "late", None])
+    table.to_csv(tmp_path / "r.csv", index=False)
+    spec = tmp_path / "m.toml"
+    spec.write_text(MAPPING.format(path="r.csv").replace("valid = ", "validity = "))
+    data = load_generic(spec)
+    # A line the mapping names that has no canonical meaning is kept under its own name ...
+    assert data.lines["validity"].tolist()[:2] == [590, 490]
+    assert data.line_captions["validity"] == "valid"
+    # ... and so is a column of whole numbers the mapping does not name; text is not a line.
+    assert data.lines["spoiled_envelopes"].tolist()[:2] == [3, 0]
+    assert np.isnan(data.lines.loc["South / 1", "spoiled_envelopes"])
+    assert "note" not in data.lines and {"validity", "spoiled_envelopes"} <= set(data.extra_lines)
+    spec.write_text(
+        MAPPING.format(path="r.csv").replace("[data]", "[data]\nkeep_other_columns = false")
+    )
+    assert "spoiled_envelopes" not in load_generic(spec).lines
+
+
+def test_generic_leader(tmp_path):
+    TABLE.to_csv(tmp_path / "r.csv", index=False)
+    spec = tmp_path / "m.toml"
+    spec.write_text(MAPPING.format(path="r.csv"))
+    assert load_generic(spec).leader() == "b"  # most votes
+    spec.write_text(MAPPING.format(path="r.csv").replace("date = ", 'leader = "A"\ndate = '))
+    data = load_generic(spec)  # named by the option's name: its id is stored
+    assert data.election.leader == "a" and data.leader() == "a"
+    spec.write_text(MAPPING.format(path="r.csv").replace("date = ", 'leader = "c"\ndate = '))
+    with pytest.raises(InputError, match=r"leader 'c' is not an option; options: a, b"):
+        load_generic(spec)
 
 
 def test_generic_errors(tmp_path):
     TABLE.to_csv(tmp_path / "r.csv", index=False)
     spec = tmp_path / "m.toml"
     spec.write_text(MAPPING.format(path="r.csv").replace('b = "b_votes"', 'b = "votes_b"'))
-    with pytest.raises(InputError, match=r"r.csv, line 1, column 'votes_b': column 'votes_b' "
-                                         r"named in \[options\] is not in the data"):
+    with pytest.raises(
+        InputError,
+        match=r"r.csv, line 1, column 'votes_b': column 'votes_b' "
+        r"named in \[options\] is not in the data",
+    ):
         load_generic(spec)
-    spec.write_text(MAPPING.format(path="r.csv").replace("valid = ", "validity = "))
-    with pytest.raises(InputError, match=r"unknown protocol line\(s\) \['validity'\]"):
+    spec.write_text(MAPPING.format(path="r.csv").replace("valid = ", '"Valid ballots" = '))
+    with pytest.raises(
+        InputError,
+        match=r"protocol line name\(s\) \['Valid ballots'\] in "
+        r"\[lines\] must be snake_case",
+    ):
         load_generic(spec)
     spec.write_text("[election]\nid = 'x'\n")
     with pytest.raises(InputError, match=r"m.toml: missing section \[data\]"):

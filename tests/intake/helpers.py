@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from PIL import ExifTags, Image
 
 from honestcount.intake.api import router
-from honestcount.intake.service import issue_account
+from honestcount.intake.organiser import issue_account
 from honestcount.model import BallotOption, Election, OptionKind
 from honestcount.settings import IntakeSettings
 from honestcount.sources.assemble import assemble
@@ -57,6 +57,9 @@ def make_settings(photo_dir: Path, **overrides) -> IntakeSettings:
         account_per_minute=100_000,
         address_per_minute=100_000,
         registrations_per_address_per_hour=100_000,
+        registrations_per_minute=100_000,
+        registrations_per_station_per_minute=100_000,
+        registrations_per_prefix_per_minute=100_000,
         token_cache_seconds=0,
     )
     values.update(overrides)
@@ -110,13 +113,24 @@ class Service:
         return r.json()
 
     def account(self, role: str, station: str | None = None, election: str | None = ELECTION):
+        """A staff account, created by one admin and approved by another (two fresh admins
+        each time, so that no two accounts share a person behind them)."""
+        creator, approver = (
+            issue_account(self.engine, "admin", f"admin {n}", settings=self.settings)[1]
+            for n in range(2)
+        )
         r = self.client.post(
             "/api/v1/admin/accounts",
             json={"role": role, "election_id": election, "station_id": station},
-            headers=self.auth(self.admin),
+            headers=self.auth(creator),
         )
         assert r.status_code == 201, r.text
-        return r.json()
+        body = r.json()
+        ok = self.client.post(
+            f"/api/v1/admin/accounts/{body['account_id']}/approve", headers=self.auth(approver)
+        )
+        assert ok.status_code == 200, ok.text
+        return body
 
 
 def open_service(db_url: str, tmp_path: Path, **overrides):

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from honestcount.intake.audit import verify as audit_verify
-from honestcount.intake.service import issue_account
+from honestcount.intake.organiser import issue_account
 from honestcount.store.db import make_engine
 from honestcount.store.repository import save_election
 from honestcount.store.tables import intake_accounts, intake_turnout

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from honestcount.ledger.names import (
+    age_in_text,
     facility_canonical,
     fold,
     given_canonical,
     place_canonical,
     skeleton,
     split_full_name,
+    year_in_text,
 )
 
 
@@ -62,7 +64,7 @@ def test_word_order_does_not_matter():
     a = split_full_name("Иванов Иван Петрович")
     b = split_full_name("Иван Петрович Иванов")
     c = split_full_name("Ivan Ivanov")
-    assert (a.surname, a.given, a.patronymic) == ("ivanov", "ivan", "petrovich")
+    assert (a.surname, a.given, a.patronymic) == ("ivanov", "ivan", "petr-ich")
     assert (b.surname, b.given, b.patronymic) == (a.surname, a.given, a.patronymic)
     assert c.sorted_tokens == a.sorted_tokens == "ivan ivanov"
 
@@ -90,3 +92,45 @@ def test_places_and_facilities():
     assert facility_canonical("ЦИП на Окрестина") == "Akrestsina detention centre"
     assert facility_canonical("Жодино, СИЗО-8") == "Zhodino prison No 8"
     assert facility_canonical("РУВД Фрунзенского р-на") == "РУВД Фрунзенского р-на"
+
+
+def test_lookalike_latin_letters_inside_cyrillic_words_are_folded():
+    # "Козлов" typed with Latin K, o and a Latin c in "Сергей"
+    assert fold("Kозлов") == fold("Козлов") == fold("Kozlov")
+    assert split_full_name("Koзлов Cергей").given == split_full_name("Козлов Сергей").given
+    assert fold("Ivanov") == "ivanov"  # a Latin word is left alone
+
+
+@pytest.mark.parametrize(
+    ("lacinka", "cyrillic"),
+    [("Cichanoŭski", "Ціханоўскі"), ("Kavaloŭ", "Кавалёў"), ("Łukašenka", "Лукашэнка")],
+)
+def test_lacinka_meets_cyrillic(lacinka, cyrillic):
+    assert skeleton(fold(lacinka)) == skeleton(fold(cyrillic))
+
+
+@pytest.mark.parametrize("diminutive", ["Саня", "Лёха", "Серый", "Женя", "Антоха"])
+def test_everyday_diminutives(diminutive):
+    assert given_canonical(diminutive) is not None
+    assert given_canonical(diminutive) != fold(diminutive)
+
+
+def test_patronymics_agree_across_scripts_and_genders():
+    forms = ["Іваноў Іван Мікалаевіч", "Иванов Иван Николаевич", "Ivanova Anna Nikolaevna"]
+    assert len({split_full_name(f).patronymic for f in forms}) == 1
+
+
+def test_initials_only():
+    parts = split_full_name("Ковалёв А.С.")
+    assert (parts.surname, parts.given, parts.initials) == ("kovalev", "", "as")
+    assert parts.given_initial == split_full_name("Ковалёв Александр").given_initial == "a"
+
+
+@pytest.mark.parametrize(
+    "cell", ["Лукашевич Иван 1990г.р.", "Лукашевич Иван, 1990 г. р.", "Лукашевич Иван 30 лет",
+             "Лукашевіч Іван, 30 гадоў", "Лукашевич Иван 34 года"],
+)  # fmt: skip
+def test_years_and_ages_glued_to_the_name(cell):
+    parts = split_full_name(cell)
+    assert (parts.surname, parts.given) == ("lukashevich", "ivan")
+    assert year_in_text(cell) or age_in_text(cell)

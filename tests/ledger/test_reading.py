@@ -99,3 +99,34 @@ def test_birth_years_ages_and_outcomes():
     assert parse_outcome("штраф 25 БВ") == (None, 25, "BV")
     assert status_kinds("освобождён") == ["released"]
     assert status_kinds("вызвалены, збіты") == ["released", "injured"]
+
+
+def test_bom_totals_footer_belarusian_headers_and_read_report(tmp_path):
+    path = tmp_path / "list.csv"
+    text = (
+        '"Прозвішча, імя",Год нар.,Дата нар.,Узрост\n'
+        "Кавалёў Андрэй,1991г.р.,,\n"
+        "Ціханоўская Ганна,,03.02.1985,\n"
+        "Іваноў Іван,,,34 гады\n"
+        "Разам: 3,,,\n"
+    )
+    path.write_bytes(text.encode("utf-8-sig"))
+    parsed = parse_list(path, list_date=AUG14)
+    years = [(r.row.birth_year, r.row.birth_from) for r in parsed.records]
+    assert years == [(1991, "year"), (1985, "dob"), (1986, "age")]
+    report = parsed.report()
+    assert report["records"] == 3
+    assert report["skipped"] == {"totals row": 1} and report["skipped_rows"]["totals row"] == [4]
+    assert report["birth_year_from"] == {"age": 1, "dob": 1, "year": 1}
+    assert report["columns"]["birth_year"] == "Год нар."
+
+
+def test_initials_only_court_schedule_in_cp1251(tmp_path):
+    path = tmp_path / "court.csv"
+    path.write_bytes("ФИО;Дата рождения\nКовалёв А.С.;12.03.1990\n".encode("cp1251"))
+    (rec,) = parse_list(path, list_date=AUG14).records
+    assert (rec.parts.surname, rec.parts.given_initial, rec.row.birth_year) == (
+        "kovalev",
+        "a",
+        1990,
+    )

@@ -113,7 +113,7 @@ def web_app(engine, tmp_path_factory):
     from honestcount.web.routes import router
 
     app = FastAPI()
-    api = router(engine, cache_dir=tmp_path_factory.mktemp("cache"), background=False)
+    api = router(engine, cache_dir=tmp_path_factory.mktemp("cache"), background=False, freshness=0)
     app.include_router(api)
     app.state.site = api.state_site
     return app

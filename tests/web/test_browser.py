@@ -226,16 +226,89 @@ def test_static_copy_from_disk(engine, browser, tmp_path):
     pg.wait_for_timeout(1200)
     shot(pg, "static-map", full=False)
     popup.get_by_role("link").click()
-    pg.wait_for_url(f"**/en/s/{PROVEN}.html")
-    assert pg.locator(".badge").inner_text().strip() == "Falsification proven"
+    pg.wait_for_url(f"**/en/station.html?id={PROVEN}")
+    sync_api.expect(pg.locator(".badge")).to_have_text("Falsification proven")
+    row = pg.locator("tr.hl").first.inner_text()
+    assert "127" in row and "194" in row and "+67" in row  # as on the live site
     pg.get_by_role("link", name="Беларуская").click()
-    pg.wait_for_url(f"**/be/s/{PROVEN}.html")
-    pg.goto((tmp_path / "en" / "search.html").as_uri() + "?q=minsk&verdict=falsification_proven")
-    sync_api.expect(pg.locator("#search-status")).to_contain_text("Stations found: 278")
+    pg.wait_for_url(f"**/be/station.html?id={PROVEN}")
+    sync_api.expect(pg.locator(".badge")).to_have_text("Фальсіфікацыя даказаная")
+    for q in ("minsk", "Мінск", "Минск"):  # scripts folded, as on the live site
+        pg.goto(
+            (tmp_path / "en" / "search.html").as_uri()
+            + f"?q={quote(q)}&verdict=falsification_proven"
+        )
+        sync_api.expect(pg.locator("#search-status")).to_contain_text("Stations found: 278")
+    pg.goto((tmp_path / "en" / "search.html").as_uri() + "?region=Minsk+city")
+    sync_api.expect(pg.locator("#search-status")).to_contain_text("Stations found: 687")
+    assert pg.locator("#search-results tbody tr").count() == 687  # a region's whole list
     shot(pg, "static-search", full=False)
     manifest = json.loads((tmp_path / "data" / "manifest.json").read_text())
     for f in manifest["files"]:
         data = (tmp_path / "data" / f["name"]).read_bytes()
         assert hashlib.sha256(data).hexdigest() == f["sha256"]
     assert not outside, outside
+    context.close()
+
+
+# phones: 390 x 844, three languages ------------------------------------------------------
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+PHONE = {"width": 390, "height": 844}
+HEADLINE = {"en": "Officially", "be": "Афіцыйна", "ru": "Официально"}
+
+
+def phone_page(browser, lang: str):
+    context = browser.new_context(
+        viewport=PHONE, locale={"en": "en-US", "be": "be-BY", "ru": "ru-RU"}[lang],
+        is_mobile=True, has_touch=True, device_scale_factor=2,
+    )  # fmt: skip
+    return context, context.new_page()
+
+
+def no_sideways_scroll(pg) -> None:
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{pg.url} scrolls sideways on a phone ({width}px)"
+
+
+@pytest.mark.parametrize("lang", ["en", "be", "ru"])
+def test_phone_headline_in_the_first_screen(server, browser, lang):
+    context, pg = phone_page(browser, lang)
+    pg.goto(server + BY + f"?lang={lang}")
+    headline = pg.locator("p.headline")
+    assert headline.inner_text().startswith(HEADLINE[lang])
+    assert "445" in headline.inner_text() and "%" in headline.inner_text()
+    box = headline.bounding_box()
+    assert box["y"] + box["height"] <= PHONE["height"], "the headline is below the first screen"
+    chart = pg.locator("table.result span.chart-sm svg.range").first
+    assert chart.is_visible()  # the chart is kept, not only its legend
+    no_sideways_scroll(pg)
+    if lang == "en":
+        DOCS_IMG.mkdir(exist_ok=True)
+        pg.screenshot(path=str(DOCS_IMG / "phone-overview.png"))
+    context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "be", "ru"])
+def test_phone_pages_do_not_scroll_sideways(server, browser, lang):
+    context, pg = phone_page(browser, lang)
+    for path in ("", "/stations", "/stations?verdict=falsification_proven",
+                 f"/stations/{PROVEN}", "/forensics", "/data", "/map"):  # fmt: skip
+        pg.goto(server + BY + path + ("&" if "?" in path else "?") + f"lang={lang}")
+        no_sideways_scroll(pg)
+    context.close()
+
+
+def test_phone_station_tables_are_cards(server, browser):
+    context, pg = phone_page(browser, "en")
+    pg.goto(server + BY + f"/stations/{PROVEN}")
+    row = pg.locator("table.cards-sm tr.hl").first
+    assert row.evaluate("r => getComputedStyle(r).display") == "block"
+    text = row.inner_text()
+    assert "+67" in text and "Falsification proven" in text  # key columns on screen
+    box = pg.locator("table.cards-sm tr.hl td").last.bounding_box()
+    assert box["x"] + box["width"] <= PHONE["width"]
+    pg.screenshot(path=str(DOCS_IMG / "phone-station.png"))
+    pg.goto(server + BY + "/stations?q=Мінск&verdict=falsification_proven")
+    assert "278" in pg.locator('p[role="status"]').inner_text()  # Мінск finds Minsk
+    pg.screenshot(path=str(DOCS_IMG / "phone-search.png"))
     context.close()

@@ -371,7 +371,7 @@ def test_the_composed_app_mounts_the_site(db_path, tmp_path, monkeypatch):
 
     from honestcount.app import create_app
 
-    monkeypatch.setenv("HONESTCOUNT_WEB_CACHE", str(tmp_path))
+    monkeypatch.setenv("HONESTCOUNT_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("HONESTCOUNT_DEV", "1")  # the intake API, mounted beside, needs a key
     with TestClient(create_app(f"sqlite:///{db_path}")) as c:
         doc = c.get(f"{AW}.json").json()

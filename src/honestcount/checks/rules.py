@@ -64,7 +64,7 @@ class RuleOutcome:
 
     @property
     def failed(self) -> np.ndarray:
-        return self.status == FAIL
+        return np.asarray(self.status == FAIL)
 
 
 def _parse_side(text: str, where: str) -> tuple[tuple[int, str], ...]:
@@ -132,7 +132,9 @@ def _term_values(data: ElectionData, name: str) -> np.ndarray | None:
     return None
 
 
-def _interval(data: ElectionData, side) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+def _interval(
+    data: ElectionData, side: tuple[tuple[int, str], ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Lower and upper bound of a side, and its known part; None if a line is absent."""
     n = len(data)
     lo, hi, known = np.zeros(n), np.zeros(n), np.zeros(n)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,7 @@ class Verification:
     @property
     def failed_rules(self) -> list[list[str]]:
         """Per station, the ids of the protocol rules it fails."""
-        failed = [[] for _ in range(len(self.data))]
+        failed: list[list[str]] = [[] for _ in range(len(self.data))]
         for out in self.checks:
             for i in np.flatnonzero(out.failed):
                 failed[i].append(out.rule.id)
@@ -62,7 +63,7 @@ def verify(data: ElectionData, thresholds: Thresholds | None = None) -> Verifica
     return Verification(data, options, verdicts, check_all(data))
 
 
-def national_remainder(data: ElectionData) -> dict | None:
+def national_remainder(data: ElectionData) -> dict[str, Any] | None:
     """Compare national official totals with the stations whose protocols are known.
 
     What share of each option's national total those stations already hold, and what the
@@ -111,12 +112,12 @@ def national_remainder(data: ElectionData) -> dict | None:
     }
 
 
-def observers_summary(v: Verification) -> dict:
+def observers_summary(v: Verification) -> dict[str, Any]:
     """How verdicts differ between stations with and without each kind of reported violation."""
     data = v.data
     has_official = data.has_official
     proven = v.verdicts.verdict == FALSIFICATION_PROVEN
-    by_code: dict[str, dict] = {}
+    by_code: dict[str, dict[str, Any]] = {}
     for code, reason in sorted(data.violation_codes.items(), key=lambda kv: kv[0]):
         stations = set(data.violations.loc[data.violations["code"] == code, "station_id"])
         flagged = data.stations.index.isin(list(stations))
@@ -128,8 +129,8 @@ def observers_summary(v: Verification) -> dict:
     return {"observed_stations": _compare(observed, has_official, proven), "violations": by_code}
 
 
-def _compare(flag: np.ndarray, has_official: np.ndarray, proven: np.ndarray) -> dict:
-    def rate(mask):
+def _compare(flag: np.ndarray, has_official: np.ndarray, proven: np.ndarray) -> dict[str, Any]:
+    def rate(mask: np.ndarray) -> tuple[float | None, int]:
         base = mask & has_official
         return (float(proven[base].mean()) if base.any() else None), int(base.sum())
 
@@ -143,7 +144,7 @@ def _compare(flag: np.ndarray, has_official: np.ndarray, proven: np.ndarray) -> 
     }
 
 
-def report(v: Verification, *, stored_at: str | None = None) -> dict:
+def report(v: Verification, *, stored_at: str | None = None) -> dict[str, Any]:
     """The JSON document of ``honestcount verify``."""
     data, res = v.data, v.verdicts
     with np.errstate(invalid="ignore"):

@@ -168,6 +168,105 @@ def ledger_search(
     )
 
 
+ActorOpt = Annotated[
+    str, typer.Option("--actor", help="Who is doing this (kept in the ledger's access log).")
+]
+
+
+def _pairs_table(doc: dict) -> Table:
+    table = Table("A", "B", "p", "A: name, year, list", "B: name, year, list", title="To review")
+    for pair in doc["pairs"]:
+        a, b = pair["record_l"], pair["record_r"]
+        table.add_row(
+            str(a["id"]),
+            str(b["id"]),
+            f"{pair['probability']:.2f}",
+            f"{a['name']}, {a['birth_year'] or '?'}, {a['source']} #{a['row']}",
+            f"{b['name']}, {b['birth_year'] or '?'}, {b['source']} #{b['row']}",
+        )
+    table.caption = f"{doc['pending']:,} pairs pending; decide with `ledger decide A B --same`"
+    return table
+
+
+@ledger_app.command("review")
+def ledger_review(
+    actor: ActorOpt,
+    limit: Annotated[int, typer.Option(help="How many pairs to show.")] = 20,
+    as_json: JsonOpt = False,
+) -> None:
+    """The review queue: uncertain pairs, most uncertain first (each record shown is logged)."""
+    from honestcount.ledger.commands import ledger_review as job
+
+    _ledger(job, as_json, _pairs_table, actor=actor, limit=limit)
+
+
+@ledger_app.command("decide")
+def ledger_decide(
+    record_a: Annotated[int, typer.Argument(help="One record's id (from `ledger review`).")],
+    record_b: Annotated[int, typer.Argument(help="The other record's id.")],
+    actor: ActorOpt,
+    same: Annotated[
+        bool, typer.Option("--same/--different", help="The same person, or two people.")
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a reviewer's decision on a pair (kept across linkage runs; logged)."""
+    from honestcount.ledger.commands import ledger_decide as job
+
+    _ledger(
+        job,
+        as_json,
+        lambda d: (
+            f"records {d['record_l']} and {d['record_r']}: {d['status']}; people now "
+            f"{d['people']['low']:,}–{d['people']['high']:,} (best {d['people']['best']:,})"
+        ),
+        record_a=record_a,
+        record_b=record_b,
+        same=same,
+        actor=actor,
+    )
+
+
+@ledger_app.command("case")
+def ledger_case(
+    person: Annotated[int, typer.Argument(help="The person's id.")],
+    actor: ActorOpt,
+    purpose: Annotated[str, typer.Option(help="Why the case is read (logged).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """One person's case: records, facts with their sources, events, conflicts (logged)."""
+    from honestcount.ledger.commands import ledger_case as job
+
+    _ledger(
+        job,
+        as_json,
+        lambda d: json.dumps(d, ensure_ascii=False, default=str, indent=1),
+        person=person,
+        actor=actor,
+        purpose=purpose,
+    )
+
+
+@ledger_app.command("purge")
+def ledger_purge(
+    older_than: Annotated[
+        int | None, typer.Option(help="Also delete records imported more than DAYS ago.")
+    ] = None,
+    actor: Annotated[str, typer.Option(help="Who runs the purge (logged).")] = "cli",
+    as_json: JsonOpt = False,
+) -> None:
+    """Apply the retention rule: delete records past their date (held and public cases stay)."""
+    from honestcount.ledger.commands import ledger_purge as job
+
+    _ledger(
+        job,
+        as_json,
+        lambda d: f"deleted {d['records_deleted']:,} records and {d['people_deleted']:,} people",
+        older_than_days=older_than,
+        actor=actor,
+    )
+
+
 @ledger_app.command("keygen")
 def ledger_keygen() -> None:
     """Print a new organisation key (keep it outside the database)."""

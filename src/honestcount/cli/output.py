@@ -202,6 +202,7 @@ def print_forensics(doc: dict[str, Any]) -> None:
 def print_headline(verification: dict[str, Any], estimate: dict[str, Any], data: Any) -> None:
     from honestcount.headline import headline
 
-    line = headline(verification, estimate, option_names(data), data.choice_option_ids)
+    candidates = [o.id for o in data.options if o.kind in ("candidate", "party")]
+    line = headline(verification, estimate, option_names(data), candidates)
     if line is not None:
         out.print(f"\n[bold]{line.sentence()}[/]")

@@ -5,7 +5,11 @@
   evidence, with stratified-bootstrap intervals;
 * :func:`pvt_estimate`, :func:`draw_sample`: parallel vote tabulation;
 * :func:`sensitivity`, :func:`plot_sensitivity`: how the estimate depends on what is "clean";
-* :func:`run_estimate`: everything for one election, as a JSON-ready dict (the CLI's entry);
+* :func:`mixture_estimate` / :func:`fit_mixture`: the honest-count mixture (P(honest) per
+  station from the evidence, then extrapolation from the honest counts);
+* :func:`run_estimate`: everything for one election, as an :class:`EstimateReport` (its
+  ``as_dict()`` is the JSON document of ``honestcount estimate --json``), with warnings and
+  the honest stations; :func:`plot_honest_mixture` draws the mixture;
 * :func:`simulate`: synthetic elections with known truth (``estimate.simulate``), used by
   ``estimate.validation``.
 
@@ -22,6 +26,9 @@ from honestcount.estimate.clean import (
     select_clean,
     stratum_labels,
 )
+from honestcount.estimate.honest import HONEST_THRESHOLD, honest_stations
+from honestcount.estimate.mixture import MixtureEstimate, mixture_estimate
+from honestcount.estimate.plots import MIXTURE_PLOT_LABELS, plot_honest_mixture
 from honestcount.estimate.pvt import (
     PVTEstimate,
     allocate,
@@ -30,12 +37,15 @@ from honestcount.estimate.pvt import (
     pvt_estimate,
 )
 from honestcount.estimate.ratio import RatioEstimate, ratio_estimate
+from honestcount.estimate.report import EstimateReport, OptionEstimate
 from honestcount.estimate.run import (
     ASSUMPTIONS,
     METHODS,
     RECOMMENDED,
     estimates_table,
+    fit_mixture,
     fit_ratio,
+    honest_threshold_table,
     run_estimate,
 )
 from honestcount.estimate.sensitivity import plot_sensitivity, sensitivity, trend
@@ -49,10 +59,15 @@ from honestcount.estimate.simulate import (
 
 __all__ = [
     "ASSUMPTIONS",
+    "HONEST_THRESHOLD",
     "METHODS",
+    "MIXTURE_PLOT_LABELS",
     "RECOMMENDED",
     "CleanSelection",
+    "EstimateReport",
     "LowerBounds",
+    "MixtureEstimate",
+    "OptionEstimate",
     "PVTEstimate",
     "RatioEstimate",
     "SimTruth",
@@ -63,9 +78,14 @@ __all__ = [
     "declared_excess",
     "draw_sample",
     "estimates_table",
+    "fit_mixture",
     "fit_ratio",
+    "honest_stations",
+    "honest_threshold_table",
     "lower_bounds",
+    "mixture_estimate",
     "official_ballots",
+    "plot_honest_mixture",
     "plot_sensitivity",
     "proven_falsification",
     "pvt_estimate",

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from honestcount.results import DEFAULT_LEVEL, tail_quantiles
+
 
 @dataclass(frozen=True)
 class RatioEstimate:
@@ -133,7 +135,7 @@ def _main_rates(
         with np.errstate(invalid="ignore", divide="ignore"):
             a = sd.sum(axis=-2, keepdims=True) / (so * b[..., None]).sum(axis=-2, keepdims=True)
         a = np.nan_to_num(a, nan=0.0, posinf=0.0)
-    return a * b[..., None]
+    return np.asarray(a * b[..., None])
 
 
 def _ratios(
@@ -149,7 +151,7 @@ def _ratios(
     pm = _main_rates(so, sd, h, lam)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (so + nu / pm) / (sd + nu)
-    return r
+    return np.asarray(r)
 
 
 def _deviation_strength(so: np.ndarray, sd: np.ndarray, pm: np.ndarray) -> np.ndarray:
@@ -189,7 +191,7 @@ def _unit_covariance(
 def _chol(cov: np.ndarray) -> np.ndarray:
     """Cholesky factors of a stack of covariance matrices (symmetric square root if singular)."""
     vals, vecs = np.linalg.eigh(cov)
-    return vecs * np.sqrt(np.clip(vals, 0.0, None))[..., None, :]
+    return np.asarray(vecs * np.sqrt(np.clip(vals, 0.0, None))[..., None, :])
 
 
 def _colsum(codes: np.ndarray, values: np.ndarray, m: int) -> np.ndarray:
@@ -226,32 +228,31 @@ def _impute(e: np.ndarray, codes: list[np.ndarray]) -> tuple[np.ndarray, np.ndar
     return filled, var
 
 
-def ratio_estimate(
+@dataclass(frozen=True)
+class _Fitted:
+    """The point fit of the ratios and what the bootstrap and the totals need from it."""
+
+    options: tuple[str, ...]
+    h: _Hierarchy
+    clean: np.ndarray  # (n,) bool
+    known: np.ndarray  # (n, k): clean station-options with official count and evidence
+    ko: np.ndarray  # official counts where known, else 0
+    ke: np.ndarray  # (imputed) evidence where known, else 0
+    e_fill: np.ndarray  # evidence with unknowns imputed
+    e_var: np.ndarray  # the imputation variance
+    o: np.ndarray
+    nu: np.ndarray
+    r0: np.ndarray  # (s0, k) pooled ratios
+
+
+def _fit(
     official: pd.DataFrame,
     evidence: pd.DataFrame,
     clean: ArrayLike,
     strata: Sequence[ArrayLike],
-    groups: ArrayLike | None = None,
-    n_boot: int = 2000,
-    seed: int = 0,
-    pool_strength: float | None = None,
-    level_strength: float = 50.0,
-    confidence: float = 0.95,
-    interval: str = "percentile",
-    keep_clean_counts: bool = True,
-) -> RatioEstimate:
-    """Estimate each option's true national (and per-group) votes and shares.
-
-    ``official`` and ``evidence`` are stations x options (same columns, NaN = unknown);
-    ``clean`` a boolean per station; ``strata`` nested label arrays, finest first (the nation
-    is the implicit top); ``groups`` (e.g. region) must not cut across the finest strata
-    for per-group noise to be right. ``pool_strength`` (nu) is the number of evidence units
-    (e.g. declarations) at the main-effects rate added to each stratum and option: a stratum
-    with much less evidence of an option than that takes its ratio mostly from the main-effects
-    model; None estimates it per option. ``level_strength`` does the same for the stratum
-    participation levels b (all options together) towards the coarser level's. ``interval``:
-    ``"percentile"`` or ``"basic"`` bootstrap interval; ``n_boot=0`` gives no interval.
-    """
+    pool_strength: float | None,
+    level_strength: float,
+) -> _Fitted:
     options = tuple(str(c) for c in official.columns)
     if list(evidence.columns) != list(official.columns):
         evidence = evidence.reindex(columns=official.columns)
@@ -262,7 +263,6 @@ def ratio_estimate(
     h = _hierarchy(strata, n)
     code0 = h.codes[0]
     s0 = len(h.names[0])
-
     known = clean_a[:, None] & ~np.isnan(o) & ~np.isnan(e)
     # an option with no evidence at all at clean stations: predict per station instead
     no_ev = (np.where(known, e, 0.0).sum(axis=0) <= 0) & (np.where(known, o, 0.0).sum(axis=0) > 0)
@@ -270,7 +270,6 @@ def ratio_estimate(
         e = e.copy()
         e[:, no_ev] = 1.0
     e_fill, e_var = _impute(e, h.codes)
-
     ko = np.where(known, o, 0.0)
     ke = np.where(known, e_fill, 0.0)
     so = _colsum(code0, ko, s0)
@@ -281,49 +280,51 @@ def ratio_estimate(
         nu = np.full(k, float(pool_strength))
     r0 = _ratios(so, sd, h, nu, level_strength)  # (s0, k)
     r0 = np.where(np.isfinite(r0), r0, 0.0)
+    return _Fitted(options, h, clean_a, known, ko, ke, e_fill, e_var, o, nu, r0)
 
+
+def _group_codes(groups: ArrayLike | None, n: int) -> tuple[np.ndarray, np.ndarray]:
     if groups is None:
-        g_codes = np.zeros(n, dtype=np.intp)
-        g_names = np.array(["all"], dtype=object)
-    else:
-        g_codes, g_names = pd.factorize(pd.Series(np.asarray(groups, dtype=object)), sort=True)
-        g_codes = g_codes.astype(np.intp)
-        g_names = np.asarray(g_names, dtype=object)
-    ng = len(g_names)
-    pair = code0 * ng + g_codes
-    # the station-options whose total is the clean count itself; all others are predicted
-    taken = known if keep_clean_counts else np.zeros_like(known)
-    unk = np.where(taken, 0.0, e_fill)
-    u = _colsum(pair, unk, s0 * ng).reshape(s0, ng, k)
-    fixed = _colsum(g_codes, np.where(taken, o, 0.0), ng)  # (ng, k)
+        return np.zeros(n, dtype=np.intp), np.array(["all"], dtype=object)
+    codes, names = pd.factorize(pd.Series(np.asarray(groups, dtype=object)), sort=True)
+    return codes.astype(np.intp), np.asarray(names, dtype=object)
 
-    # prediction noise: residual covariance per vote of station size, by the coarsest level
-    pred = np.where(taken, 0.0, r0[code0] * e_fill)  # predicted votes (n, k)
-    resid = np.where(known, o - r0[code0] * e_fill, 0.0)
-    size_c = np.where(clean_a, ko.sum(axis=1), 0.0)
+
+def _noise_factors(
+    f: _Fitted, taken: np.ndarray, g_codes: np.ndarray, ng: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cholesky factors of the prediction noise per group, and the dispersion per option.
+
+    The residual covariance per vote of station size is learnt at the clean stations, by the
+    coarsest stratum level, and scaled by the predicted votes of each group."""
+    code0, k = f.h.codes[0], f.o.shape[1]
+    pred = np.where(taken, 0.0, f.r0[code0] * f.e_fill)  # predicted votes (n, k)
+    resid = np.where(f.known, f.o - f.r0[code0] * f.e_fill, 0.0)
+    size_c = np.where(f.clean, f.ko.sum(axis=1), 0.0)
     size_u = pred.sum(axis=1)
-    top = h.codes[-1]
-    n_top = len(h.names[-1])
-    cov_unit = _unit_covariance(resid, size_c, clean_a, top, n_top)  # (n_top, k, k)
+    top = f.h.codes[-1]
+    n_top = len(f.h.names[-1])
+    cov_unit = _unit_covariance(resid, size_c, f.clean, top, n_top)  # (n_top, k, k)
     w_gt = np.bincount(g_codes * n_top + top, size_u, ng * n_top).reshape(ng, n_top)
-    imp_var = _colsum(g_codes, r0[code0] ** 2 * e_var * ~taken, ng)
+    imp_var = _colsum(g_codes, f.r0[code0] ** 2 * f.e_var * ~taken, ng)
     noise_cov = np.einsum("gt,tjk->gjk", w_gt, cov_unit)
     noise_cov[:, np.arange(k), np.arange(k)] += imp_var
-    noise_chol = _chol(noise_cov)
     disp = np.einsum("tjj->tj", cov_unit).mean(axis=0)
-    pred_mass = np.einsum("sk,sgk->gk", r0, u)  # predicted votes per group
+    return _chol(noise_cov), np.asarray(disp)
 
-    total_g = fixed + pred_mass  # (ng, k)
 
-    # bootstrap: resample clean stations within the finest strata
-    rng = np.random.default_rng(seed)
-    clean_idx = np.flatnonzero(clean_a)
+def _bootstrap_clean_sums(
+    f: _Fitted, n_boot: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Official and evidence sums per finest stratum, clean stations resampled within strata."""
+    code0, s0, k = f.h.codes[0], len(f.h.names[0]), f.o.shape[1]
+    clean_idx = np.flatnonzero(f.clean)
     order = clean_idx[np.argsort(code0[clean_idx], kind="stable")]
     so_b = np.zeros((n_boot, s0, k))
     sd_b = np.zeros((n_boot, s0, k))
     if order.size and n_boot:
         bounds = np.searchsorted(code0[order], np.arange(s0 + 1))
-        vals = np.concatenate([ko[order], ke[order]], axis=1)  # (n_clean, 2k)
+        vals = np.concatenate([f.ko[order], f.ke[order]], axis=1)  # (n_clean, 2k)
         for s in range(s0):
             lo, hi = bounds[s], bounds[s + 1]
             m = hi - lo
@@ -333,36 +334,37 @@ def ratio_estimate(
             agg = w @ vals[lo:hi]
             so_b[:, s, :] = agg[:, :k]
             sd_b[:, s, :] = agg[:, k:]
-    r_b = _ratios(so_b, sd_b, h, nu, level_strength)
-    r_b = np.where(np.isfinite(r_b), r_b, r0[None])
-    tot_b = fixed[None] + np.einsum("bsk,sgk->bgk", r_b, u)
-    tot_b = tot_b + np.einsum("bgk,gjk->bgj", rng.standard_normal(tot_b.shape), noise_chol)
-    tot_b = np.maximum(tot_b, 0.0)
+    return so_b, sd_b
 
-    alpha = (1.0 - confidence) / 2.0
-    q = [alpha, 1.0 - alpha]
 
-    def summarize(point: np.ndarray, reps: np.ndarray) -> tuple[np.ndarray, ...]:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share = point / point.sum()
-            share_b = reps / reps.sum(axis=1, keepdims=True)
-        if len(reps) == 0:  # no bootstrap: no interval
-            return share, np.full((len(point), 2), np.nan), np.full((len(point), 2), np.nan)
-        sq = np.nanquantile(share_b, q, axis=0).T
-        vq = np.quantile(reps, q, axis=0).T
-        if interval == "basic":  # reflect the bootstrap quantiles around the estimate
-            sq = 2 * share[:, None] - sq[:, ::-1]
-            vq = 2 * point[:, None] - vq[:, ::-1]
-        return share, sq, vq
+def _summarize(
+    point: np.ndarray, reps: np.ndarray, q: tuple[float, float], interval: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shares of ``point`` and the bootstrap intervals of shares and votes."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = point / point.sum()
+        share_b = reps / reps.sum(axis=1, keepdims=True)
+    if len(reps) == 0:  # no bootstrap: no interval
+        return share, np.full((len(point), 2), np.nan), np.full((len(point), 2), np.nan)
+    sq = np.nanquantile(share_b, q, axis=0).T
+    vq = np.quantile(reps, q, axis=0).T
+    if interval == "basic":  # reflect the bootstrap quantiles around the estimate
+        sq = 2 * share[:, None] - sq[:, ::-1]
+        vq = 2 * point[:, None] - vq[:, ::-1]
+    return share, sq, vq
 
-    nat_point = total_g.sum(axis=0)
-    nat_b = tot_b.sum(axis=1)
-    share, share_ci, votes_ci = summarize(nat_point, nat_b)
-    ballots_b = nat_b.sum(axis=1)
 
+def _group_rows(
+    g_names: np.ndarray,
+    options: tuple[str, ...],
+    total_g: np.ndarray,
+    tot_b: np.ndarray,
+    q: tuple[float, float],
+    interval: str,
+) -> pd.DataFrame:
     rows = []
     for gi, gname in enumerate(g_names):
-        gs, gci, gvci = summarize(total_g[gi], tot_b[:, gi, :])
+        gs, gci, gvci = _summarize(total_g[gi], tot_b[:, gi, :], q, interval)
         for j, opt in enumerate(options):
             rows.append(
                 {
@@ -376,9 +378,66 @@ def ratio_estimate(
                     "votes_ci_high": float(gvci[j, 1]),
                 }
             )
-    ratios = pd.DataFrame(r0, index=pd.Index(h.names[0], name="stratum"), columns=list(options))
+    return pd.DataFrame(rows)
+
+
+def ratio_estimate(
+    official: pd.DataFrame,
+    evidence: pd.DataFrame,
+    clean: ArrayLike,
+    strata: Sequence[ArrayLike],
+    groups: ArrayLike | None = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+    pool_strength: float | None = None,
+    level_strength: float = 50.0,
+    confidence: float = DEFAULT_LEVEL,
+    interval: str = "percentile",
+    keep_clean_counts: bool = True,
+) -> RatioEstimate:
+    """Estimate each option's true national (and per-group) votes and shares.
+
+    ``official`` and ``evidence`` are stations x options (same columns, NaN = unknown);
+    ``clean`` a boolean per station; ``strata`` nested label arrays, finest first (the nation
+    is the implicit top); ``groups`` (e.g. region) must not cut across the finest strata
+    for per-group noise to be right. ``pool_strength`` (nu) is the number of evidence units
+    (e.g. declarations) at the main-effects rate added to each stratum and option: a stratum
+    with much less evidence of an option than that takes its ratio mostly from the main-effects
+    model; None estimates it per option. ``level_strength`` does the same for the stratum
+    participation levels b (all options together) towards the coarser level's. ``interval``:
+    ``"percentile"`` or ``"basic"`` bootstrap interval at level ``confidence``; ``n_boot=0``
+    gives no interval.
+    """
+    f = _fit(official, evidence, clean, strata, pool_strength, level_strength)
+    code0, s0, k = f.h.codes[0], len(f.h.names[0]), f.o.shape[1]
+    g_codes, g_names = _group_codes(groups, len(f.clean))
+    ng = len(g_names)
+    # the station-options whose total is the clean count itself; all others are predicted
+    taken = f.known if keep_clean_counts else np.zeros_like(f.known)
+    unk = np.where(taken, 0.0, f.e_fill)
+    u = _colsum(code0 * ng + g_codes, unk, s0 * ng).reshape(s0, ng, k)
+    fixed = _colsum(g_codes, np.where(taken, f.o, 0.0), ng)  # (ng, k)
+    noise_chol, disp = _noise_factors(f, taken, g_codes, ng)
+    total_g = fixed + np.einsum("sk,sgk->gk", f.r0, u)  # (ng, k)
+
+    rng = np.random.default_rng(seed)
+    so_b, sd_b = _bootstrap_clean_sums(f, n_boot, rng)
+    r_b = _ratios(so_b, sd_b, f.h, f.nu, level_strength)
+    r_b = np.where(np.isfinite(r_b), r_b, f.r0[None])
+    tot_b = fixed[None] + np.einsum("bsk,sgk->bgk", r_b, u)
+    tot_b = tot_b + np.einsum("bgk,gjk->bgj", rng.standard_normal(tot_b.shape), noise_chol)
+    tot_b = np.maximum(tot_b, 0.0)
+
+    q = tail_quantiles(confidence)
+    nat_point = total_g.sum(axis=0)
+    nat_b = tot_b.sum(axis=1)
+    share, share_ci, votes_ci = _summarize(nat_point, nat_b, q, interval)
+    ballots_b = nat_b.sum(axis=1)
+    ratios = pd.DataFrame(
+        f.r0, index=pd.Index(f.h.names[0], name="stratum"), columns=list(f.options)
+    )
     return RatioEstimate(
-        options=options,
+        options=f.options,
         votes=nat_point,
         shares=share,
         share_ci=share_ci,
@@ -389,10 +448,10 @@ def ratio_estimate(
             if n_boot
             else (float("nan"), float("nan"))
         ),
-        n_clean=int(clean_a.sum()),
+        n_clean=int(f.clean.sum()),
         n_boot=int(n_boot),
         ratios=ratios,
         dispersion=disp,
-        deviation_strength=nu,
-        by_group=pd.DataFrame(rows),
+        deviation_strength=f.nu,
+        by_group=_group_rows(g_names, f.options, total_g, tot_b, q, interval),
     )

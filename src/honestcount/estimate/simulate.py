@@ -93,6 +93,62 @@ _AREA_PROTOCOL = dict(zip(AREAS, (0.6, 0.4, 0.0, -1.0, 0.8, 1.0, 0.5), strict=Tr
 
 Where = Literal["random", "low_evidence", "high_evidence"]
 
+#: Named regimes for validation (issue 15): keyword arguments of :func:`simulate`; a pair
+#: (low, high) for ``falsified_share`` or ``participation`` is drawn uniformly per election.
+#: Falsification moves 20-95% (``large_thefts``: 40-95%) of every other option's votes to the
+#: leader at half to most stations; station coverage varies by ~20% within a stratum.
+REGIMES: dict[str, dict[str, Any]] = {
+    "large_thefts": {  # what the mixture assumes: thefts of at least ~a third
+        "falsified_share": (0.5, 0.85),
+        "theft": (0.4, 0.95),
+        "kinds": {"move": 1.0},
+        "falsify_where": "random",
+        "protocol_bias": 0.0,
+        "participation_spread": 0.2,
+        "participation": (0.5, 1.25),
+    },
+    "widespread": {  # thefts from 20%: the small ones look honest
+        "falsified_share": (0.5, 0.85),
+        "theft": (0.2, 0.95),
+        "kinds": {"move": 1.0},
+        "falsify_where": "random",
+        "protocol_bias": 0.0,
+        "participation_spread": 0.2,
+        "participation": (0.5, 1.25),
+    },
+    "weak_platform": {  # falsified where the platform is weak, protocols where it is strong
+        "falsified_share": (0.5, 0.85),
+        "theft": (0.2, 0.95),
+        "kinds": {"move": 1.0},
+        "falsify_where": "low_evidence",
+        "protocol_bias": 1.0,
+        "participation_spread": 0.2,
+        "participation": (0.5, 1.25),
+    },
+    "thin": {  # ~3% of protocols known
+        "falsified_share": (0.5, 0.85),
+        "theft": (0.2, 0.95),
+        "kinds": {"move": 1.0},
+        "falsify_where": "low_evidence",
+        "protocol_bias": 1.0,
+        "protocol_share": 0.03,
+        "participation_spread": 0.2,
+        "participation": (0.5, 1.25),
+    },
+}
+
+
+def regime_parameters(regime: str, seed: int) -> dict[str, Any]:
+    """The :func:`simulate` keyword arguments of one election of ``regime`` (ranges drawn)."""
+    rng = np.random.default_rng([seed, 15])
+    out: dict[str, Any] = {}
+    for key, value in REGIMES[regime].items():
+        if key in ("falsified_share", "participation"):
+            out[key] = float(rng.uniform(*value))
+        else:
+            out[key] = value
+    return out
+
 
 @dataclass(frozen=True)
 class SimTruth:
@@ -109,12 +165,12 @@ class SimTruth:
 
     @property
     def national_votes(self) -> dict[str, float]:
-        return {k: float(v) for k, v in self.votes.sum().items()}
+        return {str(k): float(v) for k, v in self.votes.sum().items()}
 
     @property
     def national_shares(self) -> dict[str, float]:
         tot = self.votes.sum()
-        return {k: float(v) for k, v in (tot / tot.sum()).items()}
+        return {str(k): float(v) for k, v in (tot / tot.sum()).items()}
 
     def to_json(self) -> dict[str, Any]:
         """The content of ``truth.json``."""
@@ -176,7 +232,76 @@ def _layout(n: int) -> np.ndarray:
     rest = n - cells.sum()
     order = np.argsort(-(exact - cells), axis=None)[:rest]
     cells.flat[order] += 1
-    return cells
+    return np.asarray(cells)
+
+
+def _true_votes(
+    rng: np.random.Generator, area: np.ndarray, region: np.ndarray, support_shift: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Registered voters, ballots cast and true votes per station."""
+    n = len(area)
+    size = np.array([_SIZE[a] for a in area], dtype=float)
+    registered = np.maximum(np.round(size * rng.lognormal(-0.06, 0.35, n)), 30).astype(np.int64)
+    t_mean = np.array([_TURNOUT[a] for a in area])
+    turnout = rng.beta(t_mean * 60, (1 - t_mean) * 60)
+    ballots = rng.binomial(registered, turnout)
+    base = np.array([_SUPPORT[a] for a in area], dtype=float)
+    reg_shift = rng.normal(0, 0.25, 8)[region - 1] + support_shift * 4
+    odds = np.exp(reg_shift)
+    base[:, 0] *= odds
+    base[:, 1] /= odds
+    base /= base.sum(axis=1, keepdims=True)
+    pref = rng.gamma(base * 150.0)
+    pref /= pref.sum(axis=1, keepdims=True)
+    true = rng.multinomial(ballots, pref).astype(np.int64)
+
+    return registered, ballots, true
+
+
+def _falsify(
+    rng: np.random.Generator,
+    station_rate: np.ndarray,
+    true: np.ndarray,
+    ballots: np.ndarray,
+    registered: np.ndarray,
+    kinds: Mapping[str, float],
+    falsified_share: float,
+    falsify_where: Where,
+    theft: tuple[float, float],
+    stuffing: tuple[float, float],
+    ben: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Which stations are falsified, how, and their official counts and ballots."""
+    n = len(true)
+    n_fals = int(round(falsified_share * n))
+    weight = {
+        "random": np.ones(n),
+        "low_evidence": station_rate**-3,
+        "high_evidence": station_rate**3,
+    }[falsify_where]
+    fals_idx = rng.choice(n, size=n_fals, replace=False, p=weight / weight.sum())
+    falsified = np.zeros(n, dtype=bool)
+    falsified[fals_idx] = True
+    names = list(kinds)
+    w = np.array([kinds[x] for x in names], dtype=float)
+    kind = np.full(n, "", dtype=object)
+    kind[fals_idx] = np.asarray(names, dtype=object)[rng.choice(len(names), n_fals, p=w / w.sum())]
+    official = true.copy()
+    off_ballots = ballots.copy()
+    mv = kind == "move"
+    f = rng.uniform(*theft, n)
+    moved = rng.binomial(official[mv], f[mv][:, None])
+    moved[:, ben] = 0
+    official[mv] -= moved
+    official[mv, ben] += moved.sum(axis=1)
+    for kname in ("stuff", "inflate"):
+        m = kind == kname
+        extra = np.round(rng.uniform(*stuffing, m.sum()) * registered[m]).astype(np.int64)
+        extra = np.minimum(extra, registered[m] - off_ballots[m])
+        official[m, ben] += extra
+        off_ballots[m] += extra
+
+    return falsified, kind, official, off_ballots
 
 
 def simulate(
@@ -219,7 +344,6 @@ def simulate(
     params["theft"], params["stuffing"] = list(theft), list(stuffing)
     rng = np.random.default_rng(seed)
     k = len(BALLOT_IDS)
-    ben = BALLOT_IDS.index(beneficiary)
 
     # geography
     cells = _layout(n_stations)
@@ -237,21 +361,7 @@ def simulate(
     lat = _CENTRES[region - 1, 0] + rng.normal(0, 0.5, n) * (area != "capital")
     lon = _CENTRES[region - 1, 1] + rng.normal(0, 0.8, n) * (area != "capital")
 
-    # voters and true votes
-    size = np.array([_SIZE[a] for a in area], dtype=float)
-    registered = np.maximum(np.round(size * rng.lognormal(-0.06, 0.35, n)), 30).astype(np.int64)
-    t_mean = np.array([_TURNOUT[a] for a in area])
-    turnout = rng.beta(t_mean * 60, (1 - t_mean) * 60)
-    ballots = rng.binomial(registered, turnout)
-    base = np.array([_SUPPORT[a] for a in area], dtype=float)
-    reg_shift = rng.normal(0, 0.25, 8)[region - 1] + support_shift * 4
-    odds = np.exp(reg_shift)
-    base[:, 0] *= odds
-    base[:, 1] /= odds
-    base /= base.sum(axis=1, keepdims=True)
-    pref = rng.gamma(base * 150.0)
-    pref /= pref.sum(axis=1, keepdims=True)
-    true = rng.multinomial(ballots, pref).astype(np.int64)
+    registered, ballots, true = _true_votes(rng, area, region, support_shift)
 
     # platform participation
     area_rate = np.array([_AREA_RATE[a] for a in area])
@@ -266,34 +376,10 @@ def simulate(
     ph[-1] = photo_rate * 0.1
     photo = rng.binomial(declared, ph[None, :])
 
-    # falsification
-    n_fals = int(round(falsified_share * n))
-    weight = {
-        "random": np.ones(n),
-        "low_evidence": station_rate**-3,
-        "high_evidence": station_rate**3,
-    }[falsify_where]
-    fals_idx = rng.choice(n, size=n_fals, replace=False, p=weight / weight.sum())
-    falsified = np.zeros(n, dtype=bool)
-    falsified[fals_idx] = True
-    names = list(kinds)
-    w = np.array([kinds[x] for x in names], dtype=float)
-    kind = np.full(n, "", dtype=object)
-    kind[fals_idx] = np.asarray(names, dtype=object)[rng.choice(len(names), n_fals, p=w / w.sum())]
-    official = true.copy()
-    off_ballots = ballots.copy()
-    mv = kind == "move"
-    f = rng.uniform(*theft, n)
-    moved = rng.binomial(official[mv], f[mv][:, None])
-    moved[:, ben] = 0
-    official[mv] -= moved
-    official[mv, ben] += moved.sum(axis=1)
-    for kname in ("stuff", "inflate"):
-        m = kind == kname
-        extra = np.round(rng.uniform(*stuffing, m.sum()) * registered[m]).astype(np.int64)
-        extra = np.minimum(extra, registered[m] - off_ballots[m])
-        official[m, ben] += extra
-        off_ballots[m] += extra
+    falsified, kind, official, off_ballots = _falsify(
+        rng, station_rate, true, ballots, registered, kinds, falsified_share, falsify_where,
+        theft, stuffing, BALLOT_IDS.index(beneficiary),
+    )  # fmt: skip
 
     # published protocols
     logit = np.array([_AREA_PROTOCOL[a] for a in area]) + protocol_bias * np.log(station_rate)
@@ -371,7 +457,7 @@ def _golos_files(
     voice["officialVotes"] = off.sum(axis=1).where(prot).astype("Int64")
     # officialVoters is the protocol's count of voters on the list, as in the real files
     voters = pd.Series(registered, index=sid).astype("Int64").where(prot)
-    voters[rng.random(n) < 0.04] = pd.NA  # a line sometimes unreadable on the photo
+    voters = voters.mask(rng.random(n) < 0.04)  # a line sometimes unreadable on the photo
     voice["officialVoters"] = voters
     all_ids = [*BALLOT_IDS, "not_voting"]
     for oid in sorted(GOLOS_OPTIONS, key=lambda x: GOLOS_OPTIONS[x]):

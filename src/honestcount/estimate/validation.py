@@ -10,6 +10,11 @@ Scenarios:
   votes) is concentrated where few voters use the platform, so photos cannot prove it; no
   protocol check catches it. The clean set is contaminated; raising the coverage threshold
   removes the contamination.
+
+:func:`regime_study` runs the whole estimate (:func:`run_estimate`, ratio and mixture) on
+elections of the simulator's :data:`~honestcount.estimate.simulate.REGIMES` (widespread
+falsification) and records coverage, bias and width, how well P(honest) classifies the
+protocols, and the warnings.
 """
 
 from __future__ import annotations
@@ -23,8 +28,8 @@ import pandas as pd
 from honestcount.estimate.clean import select_clean
 from honestcount.estimate.pvt import draw_sample, pvt_estimate
 from honestcount.estimate.ratio import ratio_estimate
-from honestcount.estimate.run import _inputs
-from honestcount.estimate.simulate import simulate
+from honestcount.estimate.run import _inputs, run_estimate
+from honestcount.estimate.simulate import REGIMES, regime_parameters, simulate
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "assumptions_hold": {
@@ -185,11 +190,72 @@ def trend_summary(study: pd.DataFrame, option: str = "tsikhanouskaya") -> pd.Dat
         stations_used=("stations_used", "mean"),
         ballots_ratio=("ballots_ratio", "mean"),
     )
-    slopes = s.groupby("sim").apply(
-        lambda g: np.polyfit(g["threshold"], g["share"], 1)[0], include_groups=False
-    )
-    out.attrs["rising"] = float((slopes > 0).mean())
+    slopes = [np.polyfit(g["threshold"], g["share"], 1)[0] for _, g in s.groupby("sim")]
+    out.attrs["rising"] = float((np.asarray(slopes) > 0).mean()) if slopes else float("nan")
     return out
+
+
+def regime_study(
+    n_sims: int,
+    regime: str,
+    methods: Sequence[str] = ("ratio", "mixture"),
+    n_boot: int = 50,
+    seed: int = 0,
+    n_stations: int = 5767,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Estimate ``n_sims`` elections of a simulator regime with :func:`run_estimate`.
+
+    Returns the estimates (one row per sim, method and option: ``share, ci_low, ci_high,
+    truth, covered``) and one row per sim on the mixture's classification of the protocol
+    stations (``accuracy`` of P(honest) >= 0.5, ``listed`` stations with P(honest) >= 0.9 and
+    the share of them truly ``honest``, the fitted and true ``honest_fraction``) and its
+    ``warnings`` (their number; ``thin_warning``: one says the evidence is thin)."""
+    rows, sims = [], []
+    for i in range(n_sims):
+        params = regime_parameters(regime, seed + i)
+        sim = simulate(seed=seed + i, n_stations=n_stations, **params)
+        rep = run_estimate(sim.data, methods, n_boot=n_boot, seed=seed + i)
+        truth = sim.truth.national_shares
+        for e in rep.estimates:
+            rows.append(
+                {"sim": i, "method": e.method, "option": e.option, "share": e.share,
+                 "ci_low": e.interval.low, "ci_high": e.interval.high, "truth": truth[e.option]}
+            )  # fmt: skip
+        rec: dict[str, Any] = {"sim": i, "warnings": len(rep.warnings), **params}
+        rec["thin_warning"] = any(("fewer than" in w or "only" in w.lower()) for w in rep.warnings)
+        fit = rep.mixture_fit
+        if fit is not None:
+            prot = sim.truth.protocol.to_numpy()
+            p = fit.p_honest.to_numpy()[prot]
+            honest = ~sim.truth.falsified.to_numpy()[prot]
+            listed = p >= 0.9
+            rec |= {
+                "accuracy": float(((p >= 0.5) == honest).mean()),
+                "listed": int(listed.sum()),
+                "listed_honest": float(honest[listed].mean()) if listed.any() else np.nan,
+                "honest_fraction": float(np.nanmean(p)),
+                "true_honest_fraction": float(honest.mean()),
+            }
+        sims.append(rec)
+    out = pd.DataFrame(rows)
+    out["covered"] = (out["ci_low"] <= out["truth"]) & (out["truth"] <= out["ci_high"])
+    return out, pd.DataFrame(sims)
+
+
+def regime_summary(records: pd.DataFrame, sims: pd.DataFrame) -> pd.DataFrame:
+    """Coverage, bias, RMSE and width (points) of the leading options, per method, and the
+    mixture's classification figures, for a :func:`regime_study`."""
+    s = summarize(records[records["option"].isin(LEADING)]) * [1, 1, 100, 100, 100]
+    s.attrs = {
+        "accuracy": float(sims["accuracy"].mean()),
+        "listed": float(sims["listed"].mean()),
+        "listed_honest": float(sims["listed_honest"].mean()),
+        "honest_fraction": float(sims["honest_fraction"].mean()),
+        "true_honest_fraction": float(sims["true_honest_fraction"].mean()),
+        "warned_every_time": bool((sims["warnings"] > 0).all()),
+        "thin_warning_every_time": bool(sims["thin_warning"].all()),
+    }
+    return s
 
 
 def main(n_sims: int = 200, n_boot: int = 1000, n_trend: int = 50) -> None:  # pragma: no cover
@@ -212,7 +278,23 @@ def main(n_sims: int = 200, n_boot: int = 1000, n_trend: int = 50) -> None:  # p
             print(f"estimate rises with the threshold in {tr.attrs['rising']:.0%} of simulations")
 
 
+def main_regimes(
+    n_sims: int = 200, n_boot: int = 40, n_stations: int = 2500
+) -> None:  # pragma: no cover
+    """Print the widespread-falsification validation (issue 15) quoted in docs/estimation.md."""
+    pd.set_option("display.width", 160)
+    for regime in REGIMES:
+        rec, sims = regime_study(n_sims, regime, n_boot=n_boot, n_stations=n_stations)
+        s = regime_summary(rec, sims)
+        print(f"\n== {regime}: {n_sims} elections of {n_stations} stations, n_boot={n_boot}")
+        print(s.round(2).to_string())
+        print({k: round(v, 3) if isinstance(v, float) else v for k, v in s.attrs.items()})
+
+
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
-    main(*(int(a) for a in sys.argv[1:]))
+    if sys.argv[1:2] == ["regimes"]:
+        main_regimes(*(int(a) for a in sys.argv[2:]))
+    else:
+        main(*(int(a) for a in sys.argv[1:]))

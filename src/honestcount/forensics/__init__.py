@@ -1,13 +1,18 @@
 """Election forensics: statistical anomaly indicators computed from official station results.
 
-Every result is an anomaly indicator, never a verdict (see ``docs/forensics.md``). The
+Every result is an anomaly indicator, never a verdict (see ``docs/forensics.md``). It offers
+the battery (:func:`run_battery`, ``TESTS``, ``PLOTS``) and the statistics below; the
 submodules ``integer_peaks``, ``shpilkin`` and ``fingerprint`` hold functions of the same name
-(``from honestcount.forensics.shpilkin import shpilkin``); the package namespace keeps the
-modules.
+(``from honestcount.forensics.shpilkin import shpilkin``), so the package namespace keeps the
+modules. The fitted models ``klimek`` and ``mixture`` are imported on their own
+(``from honestcount.forensics import mixture``): they load scipy's optimisers.
+
+Importing this package is cheap (numpy, no scipy.stats or matplotlib): the tests import the
+heavy modules when they run.
 """
 
-from honestcount.forensics._common import NOTE, Skipped, benjamini_hochberg
 from honestcount.forensics.battery import PLOTS, TESTS, run_battery
+from honestcount.forensics.common import NOTE, CannotRun, benjamini_hochberg
 from honestcount.forensics.digits import (
     bootstrap_levels,
     dip_test,
@@ -35,11 +40,13 @@ from honestcount.forensics.spatial import (
     morans_i,
     spatial_screen,
 )
+from honestcount.results import Skipped
 
 __all__ = [
     "NOTE",
     "PLOTS",
     "TESTS",
+    "CannotRun",
     "Skipped",
     "benjamini_hochberg",
     "bootstrap_levels",

@@ -22,13 +22,15 @@ Deckert et al. 2011), and with tens of thousands of stations any small departure
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-from honestcount.forensics._common import NOTE
+from honestcount.forensics.common import NOTE
+from honestcount.results import Estimate, Interval
+from honestcount.settings import ANALYSIS
 
 _D = np.arange(10)
 BENFORD_SECOND = np.array([np.log10(1.0 + 1.0 / (10 * np.arange(1, 10) + d)).sum() for d in _D])
@@ -72,19 +74,12 @@ class RegressionResult:
 
 
 @dataclass(frozen=True)
-class Interval:
-    estimate: float
-    ci_low: float
-    ci_high: float
-
-
-@dataclass(frozen=True)
 class LevelStats:
-    """Bootstrap estimates for one level (``national`` or a region)."""
+    """Bootstrap estimates for one level of aggregation (``national`` or a region)."""
 
     level: str
     stations: int
-    stats: dict[str, Interval]
+    stats: dict[str, Estimate]
 
 
 def _as_counts(x: np.ndarray, min_count: int) -> np.ndarray:
@@ -103,8 +98,9 @@ def second_digits(x: np.ndarray) -> np.ndarray:
 def _z_p(stat: float, expected: float, var: float, n: int) -> tuple[float, float]:
     if n == 0 or var <= 0:
         return float("nan"), float("nan")
-    z = (stat - expected) / np.sqrt(var / n)
-    return float(z), float(2 * stats.norm.sf(abs(z)))
+    z = (stat - expected) / math.sqrt(var / n)
+    # two-sided normal p-value, 2 * norm.sf(|z|), without importing scipy.stats
+    return float(z), math.erfc(abs(z) / math.sqrt(2.0))
 
 
 def _digit_test(name: str, digits: np.ndarray, probs: np.ndarray) -> DigitTest:
@@ -115,6 +111,8 @@ def _digit_test(name: str, digits: np.ndarray, probs: np.ndarray) -> DigitTest:
     mean = float(digits.mean()) if n else float("nan")
     z, p = _z_p(mean, mu, var, n)
     if n:
+        from scipy import stats  # heavy import, only when a digit test runs
+
         chi2, p_chi2 = stats.chisquare(freq, n * probs)
     else:
         chi2 = p_chi2 = float("nan")
@@ -181,6 +179,8 @@ def skew_kurtosis(x: np.ndarray) -> tuple[float, float]:
     x = x[np.isfinite(x)]
     if x.size < 4:
         return float("nan"), float("nan")
+    from scipy import stats  # heavy import, only when the moments are computed
+
     return float(stats.skew(x)), float(stats.kurtosis(x))
 
 
@@ -211,6 +211,8 @@ def sobyanin_sukhovolsky(
     y = np.asarray(votes, dtype=float)[ok] / registered[ok]
     if x.size < 3 or np.ptp(x) == 0:
         return RegressionResult(float("nan"), float("nan"), float("nan"), int(x.size))
+    from scipy import stats  # heavy import, only when the regression runs
+
     fit = stats.linregress(x, y)
     return RegressionResult(float(fit.slope), float(fit.intercept), float(fit.rvalue**2), x.size)
 
@@ -300,7 +302,9 @@ def station_components(
     return a
 
 
-def _moments(n: np.ndarray, s1, s2, s3, s4) -> tuple[np.ndarray, np.ndarray]:
+def _moments(
+    n: np.ndarray, s1: np.ndarray, s2: np.ndarray, s3: np.ndarray, s4: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         m = s1 / n
         c2 = s2 / n - m**2
@@ -313,7 +317,7 @@ def statistics_from_totals(tot: np.ndarray) -> dict[str, np.ndarray]:
     """Statistics from summed components (last axis = components; any leading shape)."""
 
     def c(name: str) -> np.ndarray:
-        return tot[..., _C[name]]
+        return np.asarray(tot[..., _C[name]])
 
     with np.errstate(divide="ignore", invalid="ignore"):
         t_skew, t_kurt = _moments(c("t_n"), c("t1"), c("t2"), c("t3"), c("t4"))
@@ -379,26 +383,25 @@ def bootstrap_levels(
     leader: np.ndarray,
     region: np.ndarray,
     *,
-    n_boot: int = 1000,
+    n_boot: int = ANALYSIS.forensics_bootstrap,
     seed: int = 0,
-    level: float = 0.95,
+    level: float = ANALYSIS.confidence_level,
     min_count: int = 10,
 ) -> tuple[LevelStats, tuple[LevelStats, ...]]:
-    """Point estimates with percentile bootstrap intervals, national and per region."""
+    """Point estimates with percentile bootstrap intervals at confidence ``level``, national
+    and per region."""
     comp = station_components(registered, ballots, leader, min_count)
     names, point, boot, national = stratified_bootstrap_totals(
         comp, region, n_boot=n_boot, seed=seed
     )
-    lo, hi = 100 * (1 - level) / 2, 100 * (1 + level) / 2
 
     def level_stats(label: str, pt: np.ndarray, bt: np.ndarray, n_st: int) -> LevelStats:
         est = statistics_from_totals(pt)
         reps = statistics_from_totals(bt)
-        out = {}
-        for name in STATISTICS:
-            r = reps[name][np.isfinite(reps[name])]
-            ci = np.percentile(r, [lo, hi]) if r.size else (np.nan, np.nan)
-            out[name] = Interval(float(est[name]), float(ci[0]), float(ci[1]))
+        out = {
+            name: Estimate(float(est[name]), Interval.percentile(reps[name], level))
+            for name in STATISTICS
+        }
         return LevelStats(label, n_st, out)
 
     size = np.bincount(np.unique(np.asarray(region).astype(str), return_inverse=True)[1])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from honestcount.forensics._common import NOTE, Skipped
+from honestcount.forensics.common import NOTE, CannotRun
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,10 @@ def fingerprint(
 ) -> FingerprintResult:
     """Turnout x leader's share histogram weighted by ``ballots`` or ``registered``.
 
-    Raises :class:`Skipped` when registered voters are unknown.
+    Raises :class:`CannotRun` when registered voters are unknown.
     """
     if registered is None or not np.isfinite(registered).any():
-        raise Skipped("registered voters unknown: turnout undefined, no fingerprint")
+        raise CannotRun("registered voters unknown: turnout undefined, no fingerprint")
     if weight not in ("ballots", "registered"):
         raise ValueError("weight must be 'ballots' or 'registered'")
     registered = np.asarray(registered, dtype=float)
@@ -79,4 +79,6 @@ def fingerprint(
 def coarsen(counts: np.ndarray, factor: int) -> np.ndarray:
     """Sum ``factor`` x ``factor`` blocks of a square histogram (for compact JSON)."""
     b = counts.shape[0] // factor
-    return counts[: b * factor, : b * factor].reshape(b, factor, b, factor).sum(axis=(1, 3))
+    return np.asarray(
+        counts[: b * factor, : b * factor].reshape(b, factor, b, factor).sum(axis=(1, 3))
+    )

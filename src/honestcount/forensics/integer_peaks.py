@@ -33,13 +33,13 @@ approximation (Volkova 1996: normal with continuity and skewness correction).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from scipy import special, stats
 
-from honestcount.forensics._common import NOTE, benjamini_hochberg
+from honestcount.forensics.common import NOTE, benjamini_hochberg
 
 EXACT_TAIL_MAX = 500
 P_VALUE_METHOD = (
@@ -89,7 +89,7 @@ class IntegerPeakStations:
     def either_flag(self) -> np.ndarray:
         if self.turnout_flag is None:
             return self.result_flag
-        return self.turnout_flag | self.result_flag
+        return np.asarray(self.turnout_flag | self.result_flag)
 
     @property
     def either_prob(self) -> np.ndarray:
@@ -157,7 +157,7 @@ def integer_percent_mask(k: np.ndarray, n: np.ndarray, halfwidth: float = 0.05) 
     n = np.asarray(n, dtype=np.int64)
     safe = np.where(n > 0, n, 1)
     r = np.mod(100 * b * k + a * safe, b * safe)
-    return (r < 2 * a * safe) & (n > 0)
+    return np.asarray((r < 2 * a * safe) & (n > 0))
 
 
 def window_probability(
@@ -181,7 +181,7 @@ def window_probability(
     if n.size == 0:
         return np.zeros(0)
     # lgamma(i + 1) by table lookup: far cheaper than evaluating it per element
-    lgam = special.gammaln(np.arange(int(n.max()) + 2, dtype=float))
+    lgam = _log_gamma_table(int(n.max()) + 2)
     out = np.empty(n.size)
     for s in range(0, n.size, chunk):
         out[s : s + chunk] = _window_chunk(n[s : s + chunk], p[s : s + chunk], a, b, tail_sd, lgam)
@@ -191,6 +191,11 @@ def window_probability(
         k_d = np.where(p[d] >= 1.0, n[d], 0)
         out[d] = integer_percent_mask(k_d, n[d], halfwidth).astype(float)
     return np.minimum(out, 1.0)
+
+
+def _log_gamma_table(size: int) -> np.ndarray:
+    """``lgamma(i)`` for ``i = 0 .. size - 1`` (``inf`` at 0), without importing scipy."""
+    return np.array([math.inf] + [math.lgamma(i) for i in range(1, size)])
 
 
 def _window_chunk(
@@ -251,10 +256,13 @@ def poisson_binomial_sf(k: int, probs: np.ndarray) -> float:
     var = (probs * (1.0 - probs)).sum()
     if var <= 0:
         return float(k <= mu)
-    sigma = np.sqrt(var)
-    gamma = (probs * (1.0 - probs) * (1.0 - 2.0 * probs)).sum() / sigma**3
-    x = (k - 0.5 - mu) / sigma
-    sf = stats.norm.sf(x) - gamma * (1.0 - x * x) * stats.norm.pdf(x) / 6.0
+    sigma = math.sqrt(var)
+    gamma = float((probs * (1.0 - probs) * (1.0 - 2.0 * probs)).sum()) / sigma**3
+    x = float(k - 0.5 - mu) / sigma
+    # standard normal upper tail and density (as math.erfc / exp: no scipy import for two scalars)
+    norm_sf = 0.5 * math.erfc(x / math.sqrt(2.0))
+    norm_pdf = math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+    sf = norm_sf - gamma * (1.0 - x * x) * norm_pdf / 6.0
     return float(np.clip(sf, 0.0, 1.0))
 
 
@@ -275,12 +283,12 @@ def integer_peaks_selection(
     with np.errstate(divide="ignore", invalid="ignore"):
         ok &= leader / np.where(ok, ballots, 1.0) <= max_share
     if registered is None or not np.isfinite(registered).any():
-        return ok & (ballots >= min_registered)
+        return np.asarray(ok & (ballots >= min_registered))
     registered = np.asarray(registered, dtype=float)
     ok &= np.isfinite(registered) & (registered >= min_registered)
     with np.errstate(divide="ignore", invalid="ignore"):
         ok &= ballots / np.where(ok, registered, 1.0) <= max_turnout
-    return ok
+    return np.asarray(ok)
 
 
 def _selected_counts(
@@ -456,16 +464,18 @@ def integer_peaks_montecarlo(
         registered, ballots, leader, min_registered, max_turnout, max_share
     )
     q = lead / b
-    has_t = registered is not None and np.isfinite(registered).any()
-    reg = np.asarray(registered, dtype=float)[sel].round().astype(np.int64) if has_t else None
+    reg = None
+    if registered is not None and np.isfinite(registered).any():
+        reg = np.asarray(registered, dtype=float)[sel].round().astype(np.int64)
     rng = np.random.default_rng(seed)
     m = max(b.size, 1)
     per = max(1, batch_elements // m)
-    counts = {"turnout": [], "result": [], "either": []}
+    counts: dict[str, list[np.ndarray]] = {"turnout": [], "result": [], "either": []}
     done = 0
     while done < n_sims:
         bs = min(per, n_sims - done)
-        if has_t:
+        t_flag = None
+        if reg is not None:
             b_sim = rng.binomial(reg, b / reg, size=(bs, b.size))
             t_flag = integer_percent_mask(b_sim, reg, halfwidth)
             denom = b_sim if mode == "paper" else np.broadcast_to(b, b_sim.shape)
@@ -474,20 +484,18 @@ def integer_peaks_montecarlo(
         l_sim = rng.binomial(denom, q)
         r_flag = integer_percent_mask(l_sim, denom, halfwidth)
         counts["result"].append(r_flag.sum(axis=1))
-        if has_t:
+        if t_flag is not None:
             counts["turnout"].append(t_flag.sum(axis=1))
             counts["either"].append((t_flag | r_flag).sum(axis=1))
         done += bs
     obs_r = int(integer_percent_mask(lead, b, halfwidth).sum())
     observed = {"result": obs_r}
-    if has_t:
+    if reg is not None:
         t_obs = integer_percent_mask(b, reg, halfwidth)
         observed["turnout"] = int(t_obs.sum())
         observed["either"] = int((t_obs | integer_percent_mask(lead, b, halfwidth)).sum())
 
-    def part(name: str) -> MonteCarloPart | None:
-        if name not in observed:
-            return None
+    def part(name: str) -> MonteCarloPart:
         sims = np.concatenate(counts[name])
         return MonteCarloPart(
             observed=observed[name],
@@ -500,7 +508,7 @@ def integer_peaks_montecarlo(
         n_sims=n_sims,
         mode=mode,
         seed=seed,
-        turnout=part("turnout"),
+        turnout=part("turnout") if reg is not None else None,
         result=part("result"),
-        either=part("either"),
+        either=part("either") if reg is not None else None,
     )

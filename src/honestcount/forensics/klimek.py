@@ -32,12 +32,16 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import optimize, special
 
-from honestcount.model import ElectionData
+from honestcount.results import Estimate, Interval, Skipped
+from honestcount.settings import ANALYSIS
+
+if TYPE_CHECKING:
+    from honestcount.model import ElectionData
 
 NOTE = (
     "Model-based anomaly estimates, not findings of fraud. f_incremental and f_extreme are the "
@@ -50,25 +54,6 @@ NOTE = (
 SIGMA_EXTREME = 0.075
 _ALPHA_BOUNDS = (0.1, 10.0)
 _SIGMA_X_BOUNDS = (0.1, 1.0)  # below 0.1 incremental fraud is a sub-bin shift: unidentified
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A point estimate with a nominal 95 % interval."""
-
-    estimate: float
-    ci_low: float
-    ci_high: float
-
-    def as_dict(self) -> dict[str, float | None]:
-        return {
-            k: (float(v) if math.isfinite(v) else None)
-            for k, v in (
-                ("estimate", self.estimate),
-                ("ci_low", self.ci_low),
-                ("ci_high", self.ci_high),
-            )
-        }
 
 
 @dataclass(frozen=True)
@@ -85,10 +70,10 @@ class KlimekSimulation:
 class KlimekFit:
     """Result of :func:`fit_klimek`. Histograms are (turnout bin, share bin) station counts."""
 
-    f_incremental: Interval
-    f_extreme: Interval
-    alpha: Interval
-    sigma_x: Interval
+    f_incremental: Estimate
+    f_extreme: Estimate
+    alpha: Estimate
+    sigma_x: Estimate
     turnout_mean: float
     turnout_sd: float
     share_mean: float
@@ -139,13 +124,13 @@ class KlimekFit:
 def _truncnorm_ppf(u: np.ndarray, mean: float, sd: float) -> np.ndarray:
     lo = special.ndtr((0.0 - mean) / sd)
     hi = special.ndtr((1.0 - mean) / sd)
-    return np.clip(mean + sd * special.ndtri(lo + u * (hi - lo)), 0.0, 1.0)
+    return np.asarray(np.clip(mean + sd * special.ndtri(lo + u * (hi - lo)), 0.0, 1.0))
 
 
 def _halfnormal_below_one_ppf(u: np.ndarray, sd: float) -> np.ndarray:
     """Quantiles of |Normal(0, sd)| conditioned on being < 1."""
     top = 2.0 * special.ndtr(1.0 / sd) - 1.0
-    return np.minimum(sd * special.ndtri(0.5 + 0.5 * u * top), 1.0 - 1e-12)
+    return np.asarray(np.minimum(sd * special.ndtri(0.5 + 0.5 * u * top), 1.0 - 1e-12))
 
 
 def _apply_fraud(
@@ -196,7 +181,8 @@ def simulate_klimek(
 def fingerprint(turnout: np.ndarray, share: np.ndarray, bins: int = 100) -> np.ndarray:
     """Station counts on a ``bins`` x ``bins`` grid of turnout (rows) x leader's share."""
     edges = np.linspace(0.0, 1.0, bins + 1)
-    return np.histogram2d(np.clip(turnout, 0, 1), np.clip(share, 0, 1), bins=[edges, edges])[0]
+    t, v = np.clip(turnout, 0, 1), np.clip(share, 0, 1)
+    return np.asarray(np.histogram2d(t, v, bins=[edges, edges])[0])
 
 
 def _deposit(t: np.ndarray, v: np.ndarray, weight: np.ndarray, bins: int) -> np.ndarray:
@@ -472,7 +458,7 @@ def _whitening(obj: _Objective, theta: np.ndarray) -> np.ndarray:
             hess[i, j] = hess[j, i] = val
     lam, vec = np.linalg.eigh(0.5 * (hess + hess.T))
     lam = np.maximum(lam, 1e-6 * max(lam.max(), 1e-12))
-    return vec / np.sqrt(lam)
+    return np.asarray(vec / np.sqrt(lam))
 
 
 def _refit_whitened(
@@ -505,7 +491,7 @@ def _refit_whitened(
 def _expected(model: _Model, theta: np.ndarray, f: np.ndarray) -> np.ndarray:
     h0, h1, h2 = model.components(theta)
     p = (1 - f.sum()) * h0 + f[0] * h1 + f[1] * h2
-    return p / p.sum()
+    return np.asarray(p / p.sum())
 
 
 def _deviance(obs: np.ndarray, expected: np.ndarray) -> float:
@@ -520,14 +506,15 @@ def fit_klimek(
     bins: int = 50,
     n_bootstrap: int = 30,
     seed: int = 0,
+    level: float = ANALYSIS.confidence_level,
 ) -> KlimekFit:
     """Fit Klimek et al.'s fraud model to stations' turnout and leader's share (fractions).
 
     Stations with a non-finite value are dropped. The clean parameters start from the paper's
     clean-part estimates and are refined jointly with ``alpha`` and ``sigma_x`` by maximum
     likelihood (the clean-part centre is pulled up by low-intensity fraud). ``n_bootstrap``
-    parametric-bootstrap refits give percentile intervals and the goodness-of-fit p-value
-    (0 turns both off).
+    parametric-bootstrap refits give percentile intervals at confidence ``level`` and the
+    goodness-of-fit p-value (0 turns both off).
     """
     t_start = time.perf_counter()
     turnout = np.asarray(turnout, dtype=float)
@@ -552,11 +539,10 @@ def fit_klimek(
         boot.append([fb[0], fb[1], *_unpack(tb)[4:]])
     t0, st, v0, sv, alpha, sigma = _unpack(theta)
 
-    def interval(j: int, est: float) -> Interval:
+    def interval(j: int, est: float) -> Estimate:
         if not boot:
-            return Interval(est, float("nan"), float("nan"))
-        b = np.array(boot)[:, j]
-        return Interval(est, float(np.quantile(b, 0.025)), float(np.quantile(b, 0.975)))
+            return Estimate(est, Interval(math.nan, math.nan, level))
+        return Estimate(est, Interval.percentile(np.array(boot)[:, j], level))
 
     pval = float((1 + np.sum(np.array(devs) >= dev)) / (1 + len(devs))) if devs else float("nan")
     fair = model.components(theta)[0] * n
@@ -659,6 +645,52 @@ def election_fractions(data: ElectionData, leader: str) -> tuple[np.ndarray, np.
     return turnout, share
 
 
+@dataclass(frozen=True)
+class KlimekEntry:
+    """The Klimek model's entry in the forensics battery: the fit, or why it did not run."""
+
+    leader: str
+    fit: KlimekFit | Skipped
+    n_excluded: int = 0
+    plots: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        if isinstance(self.fit, Skipped):
+            return {**self.fit.as_dict(), "note": NOTE}
+        out: dict[str, Any] = {
+            "method": "Klimek et al. (PNAS 2012) parametric fraud model of the fingerprint",
+            "leader": self.leader,
+            **self.fit.summary(),
+            "n_excluded": self.n_excluded,
+        }
+        if self.plots:
+            out["plots"] = list(self.plots)
+        return out
+
+
+def klimek_entry(
+    data: ElectionData,
+    leader: str,
+    *,
+    plots_dir: Path | None = None,
+    n_bootstrap: int = 30,
+    seed: int = 0,
+    level: float = ANALYSIS.confidence_level,
+) -> KlimekEntry:
+    """Fit the Klimek model to an election (and plot it into ``plots_dir``)."""
+    turnout, share = election_fractions(data, leader)
+    ok = np.isfinite(turnout) & np.isfinite(share)
+    if ok.sum() < 50:
+        reason = "fewer than 50 stations with turnout and leader's share"
+        return KlimekEntry(leader, Skipped(reason))
+    fit = fit_klimek(turnout, share, n_bootstrap=n_bootstrap, seed=seed, level=level)
+    plots: tuple[str, ...] = ()
+    if plots_dir is not None:
+        path = plot_klimek(fit, Path(plots_dir) / "klimek_fingerprint.png", data.election.name)
+        plots = (str(path),)
+    return KlimekEntry(leader, fit, int(len(turnout) - ok.sum()), plots)
+
+
 def battery_entry(
     data: ElectionData,
     leader: str,
@@ -666,24 +698,10 @@ def battery_entry(
     plots_dir: Path | None = None,
     n_bootstrap: int = 30,
     seed: int = 0,
+    level: float = ANALYSIS.confidence_level,
 ) -> dict[str, Any]:
-    """The Klimek model's entry in the forensics battery (JSON-serialisable)."""
-    turnout, share = election_fractions(data, leader)
-    ok = np.isfinite(turnout) & np.isfinite(share)
-    if ok.sum() < 50:
-        return {
-            "skipped": True,
-            "reason": "fewer than 50 stations with turnout and leader's share",
-            "note": NOTE,
-        }
-    fit = fit_klimek(turnout, share, n_bootstrap=n_bootstrap, seed=seed)
-    out: dict[str, Any] = {
-        "method": "Klimek et al. (PNAS 2012) parametric fraud model of the fingerprint",
-        "leader": leader,
-        **fit.summary(),
-        "n_excluded": int(len(turnout) - ok.sum()),
-    }
-    if plots_dir is not None:
-        path = plot_klimek(fit, Path(plots_dir) / "klimek_fingerprint.png", data.election.name)
-        out["plots"] = [str(path)]
-    return out
+    """The JSON form of :func:`klimek_entry` (the model's entry in the forensics battery)."""
+    entry = klimek_entry(
+        data, leader, plots_dir=plots_dir, n_bootstrap=n_bootstrap, seed=seed, level=level
+    )
+    return entry.as_dict()

@@ -33,9 +33,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage, signal
 
-from honestcount.forensics._common import NOTE, Skipped
+from honestcount.forensics.common import NOTE, CannotRun
 
 CORES = ("hwhm", "narrow", "left")
 SENSITIVITY_BINS = (0.0025, 0.005, 0.01, 0.02)
@@ -109,6 +108,8 @@ def find_core(
     without any, the highest bin. Returns the core, the bin edges, the raw and the smoothed
     histograms.
     """
+    from scipy import ndimage, signal  # heavy imports (~1 s): only when a core is sought
+
     if core not in CORES:
         raise ValueError(f"core must be one of {CORES}")
     nbins = int(round(1.0 / bin_width))
@@ -207,12 +208,12 @@ def shpilkin(
     """Shpilkin's anomalous-vote estimate (see the module docstring); turnout in fractions.
 
     ``others``: votes for the other choices (default ballots - leader). ``weight``: ``ballots``
-    (votes by turnout, Shpilkin's plot) or ``registered``. Raises :class:`Skipped` when
+    (votes by turnout, Shpilkin's plot) or ``registered``. Raises :class:`CannotRun` when
     registered voters are unknown. The sensitivity table re-runs the estimate over
     ``sensitivity_bins`` x ``sensitivity_cores``.
     """
     if registered is None or not np.isfinite(registered).any():
-        raise Skipped("registered voters unknown: turnout, hence Shpilkin's method, undefined")
+        raise CannotRun("registered voters unknown: turnout, hence Shpilkin's method, undefined")
     if weight not in ("ballots", "registered"):
         raise ValueError("weight must be 'ballots' or 'registered'")
     registered = np.asarray(registered, dtype=float)
@@ -228,7 +229,7 @@ def shpilkin(
         & np.isfinite(others)
     )
     if ok.sum() < 10:
-        raise Skipped("fewer than 10 stations with registered voters and ballots")
+        raise CannotRun("fewer than 10 stations with registered voters and ballots")
     registered, ballots, leader, others = registered[ok], ballots[ok], leader[ok], others[ok]
     turnout = ballots / registered
     weights = ballots if weight == "ballots" else registered

@@ -20,18 +20,12 @@ The truth (stations touched and vote volumes added) is returned with the ``Elect
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from honestcount.model import (
-    STATION_COLUMNS,
-    BallotOption,
-    Election,
-    ElectionData,
-    OfficialSource,
-    OptionKind,
-)
+if TYPE_CHECKING:
+    from honestcount.model import ElectionData
 
 
 @dataclass(frozen=True)
@@ -64,11 +58,11 @@ class SimulatedElection:
 
 
 def _logit(p: float | np.ndarray) -> np.ndarray:
-    return np.log(p) - np.log1p(-np.asarray(p))
+    return np.asarray(np.log(p) - np.log1p(-np.asarray(p)))
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
+    return np.asarray(1.0 / (1.0 + np.exp(-x)))
 
 
 def _station_sizes(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -151,31 +145,100 @@ def simulate_election(
 
     # protocols written to whole-percent targets
     rounded = rng.random(n) < rounding
-    rounded_extra = rounded_moved = 0
-    if rounded.any():
-        r = np.nonzero(rounded)[0]
-        n_r = size[r]
-        t_target = np.minimum(np.floor(100 * ballots[r] / n_r) + 1, 100)
-        new_ballots = np.maximum(np.round(t_target * n_r / 100).astype(np.int64), ballots[r])
-        add = new_ballots - ballots[r]
-        votes[r, 0] += add
-        rounded_extra = int(add.sum())
-        ballots[r] = new_ballots
-        valid_r = new_ballots - invalid[r]
-        s_target = np.minimum(np.floor(100 * votes[r, 0] / new_ballots) + 1, 100)
-        lead_new = np.clip(np.round(s_target * new_ballots / 100).astype(np.int64), 0, valid_r)
-        lead_new = np.maximum(lead_new, votes[r, 0])
-        rest = valid_r - lead_new
-        oth = votes[r, 1:].astype(float)
-        tot = oth.sum(axis=1, keepdims=True)
-        scaled = np.floor(np.where(tot > 0, oth / np.maximum(tot, 1) * rest[:, None], 0.0))
-        scaled = scaled.astype(np.int64)
-        short = rest - scaled.sum(axis=1)
-        scaled[np.arange(r.size), np.argmax(oth, axis=1)] += short
-        rounded_moved = int((lead_new - votes[r, 0]).sum())
-        votes[r, 0] = lead_new
-        votes[r, 1:] = scaled
+    rounded_extra, rounded_moved = _round_to_targets(rounded, size, ballots, invalid, votes)
+    data = _election_data(
+        rng,
+        seed,
+        size,
+        rural,
+        reg_id,
+        dist_id,
+        n_regions,
+        districts_per_region,
+        ballots,
+        invalid,
+        votes,
+        registered_known,
+        coordinates,
+    )
+    truth = SimulationTruth(
+        leader="leader",
+        clean_leader_votes=clean_leader,
+        clean_ballots=clean_ballots,
+        stuffed_votes=int(extra.sum()),
+        transferred_votes=int(moved.sum()),
+        rounded_extra_votes=rounded_extra,
+        rounded_moved_votes=rounded_moved,
+        stuffed=stuffed,
+        transferred=transferred,
+        rounded=rounded,
+    )
+    return SimulatedElection(data, truth)
 
+
+def _round_to_targets(
+    rounded: np.ndarray,
+    size: np.ndarray,
+    ballots: np.ndarray,
+    invalid: np.ndarray,
+    votes: np.ndarray,
+) -> tuple[int, int]:
+    """Write the ``rounded`` stations' protocols to whole-percent targets, in place; returns
+    the ballots added for the leader and the votes moved to the leader."""
+    if not rounded.any():
+        return 0, 0
+    r = np.nonzero(rounded)[0]
+    n_r = size[r]
+    t_target = np.minimum(np.floor(100 * ballots[r] / n_r) + 1, 100)
+    new_ballots = np.maximum(np.round(t_target * n_r / 100).astype(np.int64), ballots[r])
+    add = new_ballots - ballots[r]
+    votes[r, 0] += add
+    ballots[r] = new_ballots
+    valid_r = new_ballots - invalid[r]
+    s_target = np.minimum(np.floor(100 * votes[r, 0] / new_ballots) + 1, 100)
+    lead_new = np.clip(np.round(s_target * new_ballots / 100).astype(np.int64), 0, valid_r)
+    lead_new = np.maximum(lead_new, votes[r, 0])
+    rest = valid_r - lead_new
+    oth = votes[r, 1:].astype(float)
+    tot = oth.sum(axis=1, keepdims=True)
+    scaled = np.floor(np.where(tot > 0, oth / np.maximum(tot, 1) * rest[:, None], 0.0))
+    scaled = scaled.astype(np.int64)
+    short = rest - scaled.sum(axis=1)
+    scaled[np.arange(r.size), np.argmax(oth, axis=1)] += short
+    moved = int((lead_new - votes[r, 0]).sum())
+    votes[r, 0] = lead_new
+    votes[r, 1:] = scaled
+    return int(add.sum()), moved
+
+
+def _election_data(
+    rng: np.random.Generator,
+    seed: int,
+    size: np.ndarray,
+    rural: np.ndarray,
+    reg_id: np.ndarray,
+    dist_id: np.ndarray,
+    n_regions: int,
+    districts_per_region: int,
+    ballots: np.ndarray,
+    invalid: np.ndarray,
+    votes: np.ndarray,
+    registered_known: bool,
+    coordinates: bool,
+) -> ElectionData:
+    """The simulated protocols as an election (coordinates drawn here, after the counts)."""
+    import pandas as pd
+
+    from honestcount.model import (
+        STATION_COLUMNS,
+        BallotOption,
+        Election,
+        ElectionData,
+        OfficialSource,
+        OptionKind,
+    )
+
+    n = len(size)
     valid = ballots - invalid
     ids = pd.Index([f"S{i:06d}" for i in range(n)], name="station_id")
     region_names = np.array([f"Region {k:02d}" for k in range(n_regions)])
@@ -213,12 +276,12 @@ def simulate_election(
     )
     options = [BallotOption("leader", "Leader", OptionKind.CANDIDATE, 1)] + [
         BallotOption(f"cand{k}", f"Candidate {k}", OptionKind.CANDIDATE, k)
-        for k in range(2, n_candidates + 1)
+        for k in range(2, votes.shape[1] + 1)
     ]
     option_ids = [o.id for o in options]
     official = pd.DataFrame(votes.astype(float), index=ids, columns=option_ids)
     empty = pd.DataFrame(np.nan, index=ids, columns=option_ids)
-    data = ElectionData(
+    return ElectionData(
         election=Election(
             id=f"sim-{seed}",
             name="Simulated election",
@@ -238,16 +301,3 @@ def simulate_election(
         ),
         violations=pd.DataFrame({"station_id": pd.Series(dtype=str), "code": pd.Series(dtype=str)}),
     )
-    truth = SimulationTruth(
-        leader="leader",
-        clean_leader_votes=clean_leader,
-        clean_ballots=clean_ballots,
-        stuffed_votes=int(extra.sum()),
-        transferred_votes=int(moved.sum()),
-        rounded_extra_votes=rounded_extra,
-        rounded_moved_votes=rounded_moved,
-        stuffed=stuffed,
-        transferred=transferred,
-        rounded=rounded,
-    )
-    return SimulatedElection(data, truth)

@@ -15,12 +15,21 @@ counting there was dishonest. With district neighbours Gi* is one value per dist
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import spatial, stats
 
-from honestcount.forensics._common import NOTE, benjamini_hochberg
+from honestcount.forensics.common import NOTE, benjamini_hochberg
+
+if TYPE_CHECKING:
+    from scipy import sparse
+
+
+def _two_sided_p(z: np.ndarray | float) -> np.ndarray:
+    from scipy import stats  # heavy import, only when a screen runs
+
+    return np.asarray(2 * stats.norm.sf(np.abs(z)), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -29,21 +38,23 @@ class Neighbours:
     ``district`` (``groups``: group code per unit; all other members are neighbours)."""
 
     kind: str
-    index: np.ndarray | None = None
-    groups: np.ndarray | None = None
+    index: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int64))
+    groups: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n(self) -> int:
         return int(self.index.shape[0] if self.kind == "knn" else self.groups.size)
 
     def group_sizes(self) -> np.ndarray:
-        return np.bincount(self.groups)[self.groups]
+        return np.asarray(np.bincount(self.groups)[self.groups])
 
 
 def knn_neighbours(latitude: np.ndarray, longitude: np.ndarray, k: int = 8) -> Neighbours:
     """k nearest neighbours on the sphere (chord distance of unit vectors)."""
     lat, lon = np.radians(latitude), np.radians(longitude)
     xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)])
+    from scipy import spatial  # heavy import, only when coordinates are known
+
     k = min(k, xyz.shape[0] - 1)
     _, idx = spatial.cKDTree(xyz).query(xyz, k=k + 1)
     # drop self; with duplicate coordinates self may not come first
@@ -62,7 +73,7 @@ def district_neighbours(district: np.ndarray) -> Neighbours:
 def spatial_lag(x: np.ndarray, w: Neighbours) -> np.ndarray:
     """Row-standardised neighbour mean (NaN for a unit without neighbours)."""
     if w.kind == "knn":
-        return x[w.index].mean(axis=1)
+        return np.asarray(x[w.index].mean(axis=1))
     sums = np.bincount(w.groups, weights=x)[w.groups]
     m = w.group_sizes()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -135,12 +146,12 @@ def morans_i(x: np.ndarray, w: Neighbours) -> MoranResult:
         expected=e,
         variance=float(var),
         z=float(zz),
-        p_value=float(2 * stats.norm.sf(abs(zz))),
+        p_value=float(_two_sided_p(zz)),
         n=n,
     )
 
 
-def spatial_coo(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int):
+def spatial_coo(rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, n: int) -> sparse.csr_matrix:
     """A CSR sparse matrix from coordinates (duplicates summed)."""
     from scipy import sparse
 
@@ -162,7 +173,7 @@ def getis_ord_gi_star(x: np.ndarray, w: Neighbours, alpha: float = 0.05) -> GiSt
     with np.errstate(divide="ignore", invalid="ignore"):
         denom = s * np.sqrt((n * wi - wi * wi) / (n - 1))
         z = np.where(denom > 0, (wsum - xbar * wi) / denom, np.nan)
-    p = 2 * stats.norm.sf(np.abs(z))
+    p = _two_sided_p(z)
     q = benjamini_hochberg(p)
     sig = np.nan_to_num(q, nan=1.0) <= alpha
     return GiStarResult(
@@ -202,19 +213,23 @@ def spatial_screen(
     the units have them, else district neighbours. Units with NaN ``x`` are dropped."""
     x = np.asarray(x, dtype=float)
     ok = np.isfinite(x)
-    lat = None if latitude is None else np.asarray(latitude, dtype=float)
-    lon = None if longitude is None else np.asarray(longitude, dtype=float)
-    has_xy = lat is not None and lon is not None
-    if has_xy:
+    has_xy = False
+    if latitude is not None and longitude is not None:
+        lat = np.asarray(latitude, dtype=float)
+        lon = np.asarray(longitude, dtype=float)
         xy = np.isfinite(lat) & np.isfinite(lon)
-        has_xy = xy[ok].mean() >= 0.9 if ok.any() else False
+        has_xy = bool(xy[ok].mean() >= 0.9) if ok.any() else False
         if has_xy:
             ok &= xy
     if not has_xy and district is None:
         raise ValueError("need coordinates or districts for a spatial screen")
     labels = np.asarray(district).astype(str)[ok] if district is not None else None
     x = x[ok]
-    w = knn_neighbours(lat[ok], lon[ok], k) if has_xy else district_neighbours(labels)
+    if has_xy:
+        w = knn_neighbours(lat[ok], lon[ok], k)
+    else:
+        assert labels is not None
+        w = district_neighbours(labels)
     moran = morans_i(x, w)
     gi = getis_ord_gi_star(x, w, alpha)
 

@@ -58,12 +58,15 @@ def append(
     details: dict | None = None,
     at: dt.datetime | None = None,
     chain: int | None = None,
+    rows: dict[str, str | None] | None = None,
 ) -> str:
     """Append one entry inside ``conn``'s transaction; returns its hash.
 
     The chain is ``chain`` (a writer that batches many submissions in one transaction keeps
     to one chain, so that it holds one head lock) or else chosen by the actor. Call it last
-    in a transaction: it locks the chain's head until the commit.
+    in a transaction: it locks the chain's head until the commit. ``rows`` (key -> digest of
+    the row as written, None for a deleted one: see :mod:`honestcount.intake.translog`) goes
+    into the details, so the entry vouches for the data it changed.
     """
     chain = (actor or 0) % chains if chain is None else chain % chains
     # Take the next number and lock the head (PostgreSQL: a row lock until the commit; the
@@ -80,10 +83,10 @@ def append(
             "ON CONFLICT (chain) DO NOTHING",
             {"chain": chain, "hash": GENESIS},
         )
-        head = sql.fetchone(conn, take, {"chain": chain})
+        head = sql.fetchrow(conn, take, {"chain": chain})
     seq, prev = head[0], head[1]
     stamp = (at or dt.datetime.now(dt.UTC)).isoformat(timespec="microseconds")
-    text = canonical(details or {})
+    text = canonical({**(details or {}), "rows": rows} if rows else (details or {}))
     digest = entry_hash(prev, chain, seq, stamp, actor, role, channel, action, target, text)
     params = {
         "chain": chain,

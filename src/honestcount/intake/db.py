@@ -150,6 +150,7 @@ class GroupCommitWriter:
                     conn = self.engine.connect()
                 with conn.begin():
                     raw = conn.connection.driver_connection
+                    assert raw is not None
                     for job, future in batch:
                         raw.execute("SAVEPOINT job")
                         try:
@@ -174,11 +175,11 @@ class GroupCommitWriter:
                 time.sleep(0.05 * (attempt + 1))
                 continue
             # Committed (fsynced): now, and only now, the answers go out.
-            for future, result, exc in outcomes:
-                if exc is None:
+            for future, result, error in outcomes:
+                if error is None:
                     future.set_result(result)
                 else:
-                    future.set_exception(exc)
+                    future.set_exception(error)
             return conn
         return conn
 

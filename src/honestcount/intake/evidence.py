@@ -12,12 +12,14 @@ no cell below it (a count of 1 or 2 at a station can point at a person).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, delete, func, select
 
-from honestcount.intake import audit
+from honestcount.intake import audit, translog
 from honestcount.settings import IntakeSettings
 from honestcount.store import tables as t
 from honestcount.store.db import bulk_insert
@@ -117,7 +119,7 @@ def materialise_in(
     chains: int = 16,
 ) -> dict:
     """:func:`materialise_evidence` inside the caller's transaction."""
-    from honestcount.intake.service import write_official
+    from honestcount.intake.digitisation import write_official
 
     s, v = t.stations.c, t.voter_evidence.c
     counts = intake_counts(conn, election_id)
@@ -156,12 +158,15 @@ def materialise_in(
     written = bulk_insert(conn, t.voter_evidence, rows)
 
     protocols: dict[str, int] = {}
+    covered = translog.evidence_rows(conn, election_id)
     r = intake_protocol_results.c
     for station_id, entry in conn.execute(
         select(r.station_id, r.entry).where(r.election_id == election_id)
     ).all():
         result = write_official(conn, election_id, station_id, json.loads(entry))
         protocols[result] = protocols.get(result, 0) + 1
+        if result == "written":
+            covered |= translog.official_rows(conn, election_id, station_id)
     summary = {
         "election_id": election_id,
         "stations": int(counts["station_id"].nunique()) if len(counts) else 0,
@@ -181,6 +186,7 @@ def materialise_in(
         action="evidence.materialise",
         target=f"election:{election_id}",
         details={k: x for k, x in summary.items() if k != "election_id"},
+        rows=covered,
     )
     return summary
 
@@ -195,7 +201,7 @@ def publishable_counts(
     platform voters are fewer than the minimum group size are left out; a count between 1
     and the minimum group size minus one is NaN. ``attrs["min_group_size"]`` says the size.
     """
-    from honestcount.intake.service import election_rules
+    from honestcount.intake.core import election_rules
 
     settings = settings or IntakeSettings()
     with engine.connect() as conn:
@@ -219,3 +225,99 @@ def publishable_counts(
         out.loc[small, col] = np.nan
     out.attrs.update(embargoed=False, min_group_size=k)
     return out
+
+
+WITHHELD = "withheld"
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What may be published of the figures derived from intake evidence, for one election.
+
+    The one place that says it: the cells (:meth:`cell`), the station verdicts and their
+    proven excess (:meth:`verdict`, :meth:`mask_verdicts`), and which stations' intake
+    evidence may feed a public figure at all (:meth:`usable`). A station whose intake cells
+    are not all shown (the embargo holds, or fewer than the minimum group size of platform
+    voters, or a cell between 1 and that size minus one) has its intake-derived figures
+    withheld everywhere: page, JSON, CSV, the SQLite copy and the static export.
+    """
+
+    embargoed: bool
+    min_group_size: int
+    pairs: frozenset[tuple[str, str]] = frozenset()  # (station, option) from the intake
+    shown: dict[tuple[str, str], tuple[int | None, int | None]] = field(default_factory=dict)
+
+    @property
+    def withheld_stations(self) -> frozenset[str]:
+        return frozenset(s for s, o in self.pairs if None in self.shown.get((s, o), (None, None)))
+
+    def usable(self, station_id: str) -> bool:
+        """Whether the station's intake evidence may feed a public figure."""
+        return station_id not in self.withheld_stations
+
+    def cell(self, station_id: str, option_id: str, declared: Any, photo: Any) -> tuple:
+        """``(declared, photo)`` as they may be published (None where withheld)."""
+        if (station_id, option_id) not in self.pairs:
+            return declared, photo
+        return self.shown.get((station_id, option_id), (None, None))
+
+    def verdict(
+        self, station_id: str, verdict: str, proven_excess: Any, details: dict
+    ) -> tuple[str, Any, dict]:
+        """A stored verdict as it may be published: ``("withheld", None, {})`` at a station
+        whose intake figures are withheld (its excess would state a small count exactly)."""
+        if station_id in self.withheld_stations:
+            return WITHHELD, None, {}
+        return verdict, proven_excess, details
+
+    def mask_verdicts(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A copy of a table of verdicts indexed by station id (columns ``verdict``,
+        ``proven_excess`` and any others derived from the evidence) with withheld rows
+        blanked: verdict ``withheld``, every other column missing."""
+        out = frame.copy()
+        rows = out.index.isin(sorted(self.withheld_stations))
+        if rows.any():
+            others = [c for c in out.columns if c != "verdict"]
+            out[others] = out[others].astype(object)
+            out.loc[rows, others] = None
+            if "verdict" in out.columns:
+                out.loc[rows, "verdict"] = WITHHELD
+        return out
+
+
+def _count(value: Any) -> int | None:
+    return None if value is None or value != value else int(value)
+
+
+def publication(
+    engine: Engine, election_id: str, settings: IntakeSettings | None = None
+) -> Publication:
+    """The publication rule of an election's intake figures (see :class:`Publication`).
+
+    Fails closed: if the intake's rules cannot be read, every intake figure is withheld.
+    """
+    s, v = t.stations.c, t.voter_evidence.c
+    with engine.connect() as conn:
+        in_election = of_election(conn, election_id)
+        pairs = frozenset(
+            (r[0], r[1])
+            for r in conn.execute(
+                select(s.station_id, v.option_id)
+                .select_from(t.voter_evidence.join(t.stations, s.pk == v.station_pk))
+                .where(and_(in_election(t.voter_evidence), v.source == SOURCE))
+            ).all()
+        )
+    try:
+        frame = publishable_counts(engine, election_id, settings)
+    except Exception:  # no secret, bad settings: show nothing of the intake
+        return Publication(embargoed=True, min_group_size=0, pairs=pairs)
+    shown: dict[tuple[str, str], tuple[int | None, int | None]] = {
+        (str(station), str(option)): (_count(declared), _count(photo))
+        for station, option, declared, photo in frame[COLUMNS].itertuples(index=False)
+    }
+    return Publication(
+        embargoed=bool(frame.attrs["embargoed"]),
+        min_group_size=int(frame.attrs["min_group_size"]),
+        pairs=pairs,
+        shown=shown,
+    )

@@ -1,206 +1,204 @@
-"""Photos: hostile bytes in, clean JPEG out; a perceptual hash; content-addressed storage.
-
-Every photo is decoded by Pillow (only the JPEG, PNG and WebP decoders are allowed: the type
-comes from the content, never from a name or a header), checked against size and pixel
-limits *before* it is decoded, turned upright, and re-encoded as a fresh JPEG from its pixels
-alone. EXIF (GPS, camera serial numbers), XMP, ICC profiles, comments and anything appended
-after the image (a polyglot's payload) never reach storage.
-"""
+"""Photos sent to the intake: a voter's ballot (front or back), a station's protocol."""
 
 from __future__ import annotations
 
-import contextlib
+import datetime as dt
 import hashlib
-import io
-import os
-import tempfile
-import warnings
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
-from PIL import Image, ImageOps
+from sqlalchemy import Connection, or_, select
 
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP")
-MIN_SIDE = 16
+from honestcount.intake import translog
+from honestcount.intake.core import (
+    Account,
+    Intake,
+    Outcome,
+    deadline,
+    iso,
+    now,
+    observed_station,
+    require_election,
+    require_role,
+)
+from honestcount.intake.errors import Invalid, NotFound
+from honestcount.intake.imaging import CleanPhoto, dhash_bands, hamming, sanitise
+from honestcount.intake.security import Role
+from honestcount.store.tables import intake_photos
 
-
-class PhotoError(Exception):
-    """A photo that is refused; ``status`` is the HTTP status that says why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass(frozen=True)
-class CleanPhoto:
-    data: bytes  # the re-encoded JPEG
-    sha256: str  # of ``data``: the storage key
-    dhash: int  # 64-bit difference hash of the picture
-    width: int
-    height: int
-    original_format: str
-
-    @property
-    def dhash_hex(self) -> str:
-        return f"{self.dhash:016x}"
-
-    @property
-    def bands(self) -> tuple[int, int, int, int]:
-        return dhash_bands(self.dhash)
+DUPLICATE_DISTANCE = 3  # dHash bits; the four 16-bit bands find every pair within this
 
 
-def dhash_bands(value: int) -> tuple[int, int, int, int]:
-    """The hash in four 16-bit bands (two hashes within distance 3 share at least one)."""
-    return tuple((value >> (16 * i)) & 0xFFFF for i in range(4))  # type: ignore[return-value]
+BALLOT_SIDES = ("front", "back")
 
 
-def hamming(a: int, b: int) -> int:
-    return (a ^ b).bit_count()
+def _photo_body(row) -> dict:
+    return {
+        "photo_id": row["id"],
+        "election_id": row["election_id"],
+        "station_id": row["station_id"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "sha256": row["sha256"],
+        "width": row["width"],
+        "height": row["height"],
+        "duplicate_of": row["duplicate_of"],
+    }
 
 
-def dhash(image: Image.Image) -> int:
-    """Difference hash: 9x8 grey thumbnail, one bit per horizontally adjacent pair."""
-    factor = max(1, min(image.size) // 64)  # average big blocks first: same hash, less work
-    small = image.reduce(factor) if factor > 1 else image
-    small = small.convert("L").resize((9, 8), Image.Resampling.BOX)
-    px = small.tobytes()
-    value = 0
-    for row in range(8):
-        for col in range(8):
-            value = (value << 1) | (px[row * 9 + col] > px[row * 9 + col + 1])
-    return value
-
-
-def _flatten(image: Image.Image) -> Image.Image:
-    """RGB pixels; transparency composed onto white."""
-    if image.mode == "P":
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "PA"):
-        background = Image.new("RGB", image.size, (255, 255, 255))
-        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
-        return background
-    if image.mode != "RGB":
-        return image.convert("RGB")
-    return image
-
-
-def sanitise(
-    data: bytes,
-    *,
-    max_bytes: int = 15 * 2**20,
-    max_pixels: int = 40_000_000,
-    max_side: int = 4096,
-    quality: int = 85,
-) -> CleanPhoto:
-    """Check, decode and re-encode ``data``; raises :class:`PhotoError` with a clear reason."""
-    if len(data) > max_bytes:
-        raise PhotoError(413, f"the photo is {len(data)} bytes; the limit is {max_bytes}")
-    if len(data) < 64:
-        raise PhotoError(422, "the body is too short to be a photo")
-    try:
-        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
-    except Image.DecompressionBombError:
-        raise PhotoError(422, "the image declares too many pixels (decompression bomb)") from None
-    except Exception:
-        raise PhotoError(415, "not a JPEG, PNG or WebP image (checked from the content)") from None
-    fmt = image.format or "?"
-    width, height = image.size
-    if width * height > max_pixels:
-        raise PhotoError(
-            422,
-            f"the image is {width}x{height} pixels ({width * height / 1e6:.0f} megapixels); "
-            f"the limit is {max_pixels / 1e6:.0f} megapixels",
+def _find_duplicate(conn: Connection, election_id: str, account_id: int, value: int) -> int | None:
+    """The first photo of another account whose dHash is within DUPLICATE_DISTANCE."""
+    p = intake_photos.c
+    b0, b1, b2, b3 = dhash_bands(value)
+    rows = conn.execute(
+        select(p.id, p.dhash)
+        .where(
+            p.election_id == election_id,
+            p.account_id != account_id,
+            or_(p.dh0 == b0, p.dh1 == b1, p.dh2 == b2, p.dh3 == b3),
         )
-    if min(width, height) < MIN_SIDE:
-        raise PhotoError(422, f"the image is {width}x{height} pixels: too small to show anything")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            if fmt == "JPEG":
-                # Let the decoder scale down by 2/4/8 when the result would still be larger
-                # than what is stored: much faster, same stored picture.
-                image.draft("RGB", (max_side, max_side))
-            image.seek(0)  # first frame of an animation only
-            image.load()
-            with contextlib.suppress(Exception):  # a malformed orientation tag: keep as is
-                if image.getexif().get(0x0112, 1) != 1:  # turn upright what the camera tagged
-                    image = ImageOps.exif_transpose(image)
-            image = _flatten(image)
-            if max(image.size) > max_side:
-                image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-            image.info = {}  # nothing of the original's metadata travels with the pixels
-            out = io.BytesIO()
-            # A brand-new JPEG from the pixels: no exif=, icc_profile=, comment= passed.
-            image.save(out, "JPEG", quality=quality)
-            value = dhash(image)
-    except PhotoError:
-        raise
-    except Exception:
-        raise PhotoError(
-            422, f"the {fmt} image could not be decoded (truncated or malformed)"
-        ) from None
-    clean = out.getvalue()
-    return CleanPhoto(
-        clean, hashlib.sha256(clean).hexdigest(), value, image.width, image.height, fmt
+        .order_by(p.id)
+        .limit(1000)
+    ).all()
+    for row in rows:
+        if hamming(int(row.dhash, 16), value) <= DUPLICATE_DISTANCE:
+            return int(row.id)
+    return None
+
+
+def store_photo(
+    ix: Intake,
+    account: Account,
+    election_id: str,
+    station_id: str,
+    kind: str,
+    data: bytes,
+    key: str,
+    channel: str,
+    captured_at: dt.datetime | None,
+) -> Outcome:
+    """Sanitise, store and record a photo (ballot side or protocol) exactly once per key."""
+    clean: list[CleanPhoto] = []
+
+    def prepare() -> None:
+        s = ix.settings
+        # The bounded pool: decoded pixels of at most DECODE_CONCURRENCY photos at once.
+        photo = ix.decode_pool.submit(
+            sanitise,
+            data,
+            max_bytes=s.max_photo_bytes,
+            max_pixels=s.max_photo_pixels,
+            max_side=s.max_stored_side,
+            quality=s.jpeg_quality,
+            max_decode_bytes=s.max_decode_bytes,
+        ).result()
+        ix.store.put(photo.sha256, photo.data)  # durable before the row that points at it
+        clean.append(photo)
+
+    request = "|".join([kind, station_id, iso(captured_at) or "", hashlib.sha256(data).hexdigest()])
+    request = hashlib.sha256(request.encode()).hexdigest()
+
+    def work(conn: Connection) -> tuple[int, dict]:
+        photo = clean[0]
+        duplicate = _find_duplicate(conn, election_id, account.id, photo.dhash)
+        b0, b1, b2, b3 = photo.bands
+        values = dict(
+            election_id=election_id,
+            station_id=station_id,
+            account_id=account.id,
+            kind=kind,
+            storage_key=photo.sha256,
+            sha256=photo.sha256,
+            dhash=photo.dhash_hex,
+            dh0=b0,
+            dh1=b1,
+            dh2=b2,
+            dh3=b3,
+            width=photo.width,
+            height=photo.height,
+            size_bytes=len(photo.data),
+            original_format=photo.original_format,
+            received_at=now(),
+            captured_at=captured_at,
+            status="pending",
+            duplicate_of=duplicate,
+        )
+        photo_id = conn.execute(
+            intake_photos.insert().returning(intake_photos.c.id).values(**values)
+        ).scalar_one()
+        entry = ix.audit(
+            conn,
+            account,
+            channel,
+            "photo.upload",
+            f"photo:{photo_id}",
+            {
+                "kind": kind,
+                "station_id": station_id,
+                "sha256": photo.sha256,
+                "duplicate_of": duplicate,
+            },
+            rows=translog.rows(conn, "intake_photos", id=photo_id),
+        )
+        # The sender learns that a close copy exists, never which photo (another account's).
+        body = _photo_body({**values, "id": photo_id, "duplicate_of": None})
+        return 201, {**body, "duplicate": duplicate is not None, "receipt": ix.receipt(entry)}
+
+    return ix.submit(f"acct:{account.id}", key, request, work, prepare=prepare)
+
+
+def upload_ballot(
+    ix: Intake,
+    voter: Account,
+    election_id: str,
+    side: str,
+    data: bytes,
+    key: str,
+    channel: str,
+    captured_at: dt.datetime | None,
+) -> Outcome:
+    require_role(voter, Role.VOTER)
+    require_election(voter, election_id)
+    ix.election(election_id)
+    if side not in BALLOT_SIDES:
+        raise Invalid("side must be front or back")
+    deadline(ix.election_rules(election_id).upload_deadline, "uploads")
+    if voter.station_id is None:  # a voter registers with a station: never the case
+        raise Invalid("this voter account has no station")
+    return store_photo(
+        ix, voter, election_id, voter.station_id, f"ballot_{side}", data, key, channel, captured_at
     )
 
 
-class PhotoStore(Protocol):
-    """Where photo bytes live, addressed by the SHA-256 of their content.
+def upload_protocol(
+    ix: Intake,
+    account: Account,
+    election_id: str,
+    station_id: str | None,
+    data: bytes,
+    key: str,
+    channel: str,
+    captured_at: dt.datetime | None,
+) -> Outcome:
+    require_role(account, Role.OBSERVER, Role.VOTER)
+    require_election(account, election_id)
+    ix.election(election_id)
+    station_id = observed_station(ix, account, election_id, station_id)
+    deadline(ix.election_rules(election_id).upload_deadline, "uploads")
+    return store_photo(
+        ix, account, election_id, station_id, "protocol", data, key, channel, captured_at
+    )
 
-    A store for an S3-compatible service implements the same three methods (``put`` with
-    ``If-None-Match: *`` and the key as the object name).
-    """
 
-    def put(self, sha256: str, data: bytes) -> str:
-        """Store ``data`` durably under its hash; returns the storage key. Idempotent."""
-
-    def get(self, key: str) -> bytes: ...
-
-    def exists(self, key: str) -> bool: ...
-
-
-class LocalPhotoStore:
-    """A folder: ``ab/cd/abcd....jpg``; files are written atomically and fsynced."""
-
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)  # created with the first photo, not before
-
-    def _path(self, key: str) -> Path:
-        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
-            raise KeyError(key)
-        return self.root / key[:2] / key[2:4] / f"{key}.jpg"
-
-    def put(self, sha256: str, data: bytes) -> str:
-        path = self._path(sha256)
-        if path.exists():
-            return sha256
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        return sha256
-
-    def get(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
-
-    def exists(self, key: str) -> bool:
-        try:
-            return self._path(key).exists()
-        except KeyError:
-            return False
+def read_photo(ix: Intake, account: Account, photo_id: int) -> bytes:
+    with ix.reader.connect() as conn:
+        row = conn.execute(
+            select(
+                intake_photos.c.account_id, intake_photos.c.storage_key, intake_photos.c.election_id
+            ).where(intake_photos.c.id == photo_id)
+        ).first()
+    staff = account.role in (Role.ADMIN, Role.MODERATOR, Role.DIGITISER)
+    if row is None or (not staff and row.account_id != account.id):
+        # Another account's photo answers as a missing one: its existence is not revealed.
+        raise NotFound(f"no photo {photo_id}")
+    if staff:
+        require_election(account, row.election_id)
+    return ix.store.get(row.storage_key)

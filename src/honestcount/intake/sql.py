@@ -28,7 +28,9 @@ def is_postgres(conn: Connection) -> bool:
 
 
 def _cursor(conn: Connection, sql: str, params: dict):
-    cursor = conn.connection.driver_connection.cursor()
+    driver = conn.connection.driver_connection
+    assert driver is not None  # an open connection has its driver's connection
+    cursor = driver.cursor()
     text = _for_postgres(sql) if is_postgres(conn) else sql
     try:
         cursor.execute(text, params)
@@ -50,6 +52,14 @@ def fetchone(conn: Connection, sql: str, params: dict | None = None) -> tuple | 
         return cursor.fetchone()
     finally:
         cursor.close()
+
+
+def fetchrow(conn: Connection, sql: str, params: dict | None = None) -> tuple:
+    """The one row a statement returns (an INSERT ... RETURNING, an outer-joined lookup)."""
+    row = fetchone(conn, sql, params)
+    if row is None:
+        raise LookupError("the statement returned no row")
+    return row
 
 
 def fetchall(conn: Connection, sql: str, params: dict | None = None) -> list[tuple]:

@@ -4,6 +4,8 @@ review and purge, with who did it and why. It holds ids and counts, never a name
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
@@ -18,7 +20,7 @@ def log(
     person_id: int | None = None,
     record_id: int | None = None,
     purpose: str | None = None,
-    detail: dict | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     """Write one access row in ``conn``'s transaction (so a read that fails is not logged as
     done, and a logged read cannot be rolled back without its log)."""
@@ -36,7 +38,13 @@ def log(
     )
 
 
-def log_many(conn: Connection, actor: str, action: str, person_ids, purpose=None) -> None:
+def log_many(
+    conn: Connection,
+    actor: str,
+    action: str,
+    person_ids: Iterable[int],
+    purpose: str | None = None,
+) -> None:
     now = dt.datetime.now(dt.UTC)
     rows = [
         {"at": now, "actor": actor or "unknown", "action": action, "person_id": int(p),
@@ -47,7 +55,9 @@ def log_many(conn: Connection, actor: str, action: str, person_ids, purpose=None
         conn.execute(insert(t.ledger_access), rows)
 
 
-def history(engine: Engine, *, person_id: int | None = None, limit: int = 1000) -> list[dict]:
+def history(
+    engine: Engine, *, person_id: int | None = None, limit: int = 1000
+) -> list[dict[str, Any]]:
     """Access rows, newest first (for an organisation's own audit, not for the public)."""
     query = select(t.ledger_access).order_by(t.ledger_access.c.id.desc()).limit(limit)
     if person_id is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, or_, select, update
 
@@ -18,17 +19,19 @@ from honestcount.ledger.crypto import Vault
 from honestcount.ledger.importer import CONFIDENCE, FACT_KINDS, SOURCE_KINDS, blind_indexes
 from honestcount.ledger.names import facility_canonical, name_parts, place_canonical
 from honestcount.ledger.reading import Fact
-from honestcount.ledger.runs import _drop_empty_persons, assign_persons
+from honestcount.ledger.runs import assign_persons, drop_empty_persons
 from honestcount.store import tables as t
 
 DISCLOSURE = ("private", "consented", "public")
 
 
-def _iso(value):
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def read_case(engine: Engine, vault: Vault, person_id: int, *, actor: str, purpose: str) -> dict:
+def read_case(
+    engine: Engine, vault: Vault, person_id: int, *, actor: str, purpose: str
+) -> dict[str, Any]:
     """Everything the ledger holds on one person: each record (list, row, name and birth year
     as written), each fact with its source and confidence, agreeing facts grouped with all
     their sources, and disagreements side by side. Logged."""
@@ -122,10 +125,10 @@ def read_case(engine: Engine, vault: Vault, person_id: int, *, actor: str, purpo
 _RANK = {"high": 3, "medium": 2, "low": 1}
 
 
-def _events(facts: list[dict]) -> list[dict]:
+def _events(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Facts that agree (same kind, date and facility or place) as one event, with every
     source that reports it; an event reported by two or more sources is corroborated."""
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for f in facts:
         groups[(f["kind"], f["date"], f["facility"] or f["place"])].append(f)
     out = []
@@ -146,16 +149,16 @@ def _events(facts: list[dict]) -> list[dict]:
     return sorted(out, key=lambda e: (e["date"] or "9999", e["kind"]))
 
 
-def _conflicts(facts: list[dict]) -> list[dict]:
+def _conflicts(facts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Where sources disagree on one kind of event: different dates, places or outcomes,
     each value with the sources that give it. Nothing is resolved: both stay on record."""
     out = []
-    by_kind: dict[str, list[dict]] = defaultdict(list)
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for f in facts:
         by_kind[f["kind"]].append(f)
     for kind, group in by_kind.items():
         for field in ("date", "place", "facility", "arrest_days", "fine"):
-            values: dict[str, set] = defaultdict(set)
+            values: dict[str, set[str]] = defaultdict(set)
             for f in group:
                 if f[field] is not None:
                     values[str(f[field])].add(f["source"])
@@ -178,12 +181,12 @@ def add_record(
     source_kind: str,
     name: str,
     birth_year: int | None = None,
-    facts: list[dict] | None = None,
+    facts: list[dict[str, Any]] | None = None,
     person_id: int | None = None,
     notes: str | None = None,
     confidence: str | None = None,
     actor: str,
-) -> dict:
+) -> dict[str, Any]:
     """Enter one report by hand (a lawyer's call, a released detainee's account): a record
     under source ``source`` (created if new), with its facts. With ``person_id`` the record
     is pinned to that person; otherwise the next linkage decides."""
@@ -227,6 +230,7 @@ def add_record(
         features = {
             "unique_id": 0, "source": source_id, "surname": parts.surname,
             "surname_skel": parts.surname_skeleton, "given": parts.given,
+            "given_initial": parts.given_initial,
             "patronymic": parts.patronymic, "birth_year": birth_year, "place": place,
             "gender": parts.gender,
         }  # fmt: skip
@@ -272,7 +276,7 @@ def add_record(
     return {"record": record_id, "person": person, "facts": len(fact_objs)}
 
 
-def _fact_from_dict(d: dict) -> Fact:
+def _fact_from_dict(d: dict[str, Any]) -> Fact:
     kind = d.get("kind")
     if kind not in FACT_KINDS:
         raise InputError(f"unknown fact kind {kind!r} (known: {', '.join(FACT_KINDS)})")
@@ -309,7 +313,7 @@ def set_disclosure(
     note: str | None = None,
     hold_until: dt.date | None = None,
     actor: str,
-) -> dict:
+) -> dict[str, Any]:
     """Record consent to publish (``consented``), that a case is already public
     (``public``), or withdraw either (``private``); ``hold_until`` keeps the case from purges
     (a legal case in progress). ``note`` (who agreed, when, how) is sealed."""
@@ -343,7 +347,7 @@ def relatives_search(
     *,
     actor: str = "relatives-search",
     purpose: str = "relatives' search",
-) -> dict:
+) -> dict[str, Any]:
     """Whether a person with this full name and year of birth is in the ledger, and where
     they were last recorded (date, city, facility). Nothing else: no status, no other
     record, no list of similar names.
@@ -403,7 +407,7 @@ def relatives_search(
     return {"found": True, "last_recorded": where}
 
 
-def _year(value) -> int | None:
+def _year(value: object) -> int | None:
     try:
         year = int(str(value).strip())
     except (TypeError, ValueError):
@@ -420,7 +424,7 @@ def purge(
     older_than_days: int | None = None,
     today: dt.date | None = None,
     actor: str,
-) -> dict:
+) -> dict[str, Any]:
     """Delete records past their retention: those whose ``purge_after`` date has come, and
     with ``older_than_days`` those imported longer ago than that. Records of people whose
     case is consented or public, or under a hold, are kept. Facts and links go with their
@@ -454,9 +458,9 @@ def purge(
         for start in range(0, len(ids), 5_000):
             chunk = ids[start : start + 5_000]
             conn.execute(delete(t.ledger_records).where(t.ledger_records.c.id.in_(chunk)))
-        before = conn.execute(select(func.count()).select_from(t.ledger_persons)).scalar()
-        _drop_empty_persons(conn)
-        after = conn.execute(select(func.count()).select_from(t.ledger_persons)).scalar()
+        before = conn.execute(select(func.count()).select_from(t.ledger_persons)).scalar() or 0
+        drop_empty_persons(conn)
+        after = conn.execute(select(func.count()).select_from(t.ledger_persons)).scalar() or 0
         access.log(conn, actor, "purge", detail={"records": len(ids), "people": before - after})
     return {
         "records_deleted": len(ids),
@@ -468,7 +472,7 @@ def purge(
 # --- public ---------------------------------------------------------------------------------
 
 
-def public_cases(engine: Engine, vault: Vault, *, actor: str = "public") -> list[dict]:
+def public_cases(engine: Engine, vault: Vault, *, actor: str = "public") -> list[dict[str, Any]]:
     """Cases that may be published: consented or already public. Each with one name as
     written in its sources, and its events (kind, date, city, facility), nothing else."""
     with engine.begin() as conn:

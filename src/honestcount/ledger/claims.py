@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
@@ -36,21 +40,22 @@ FIELDS = (
 )  # fmt: skip
 
 
-def bundled_path():
+def bundled_path() -> Traversable:
     return resources.files("honestcount").joinpath("data/aftermath-2020/claims.csv")
 
 
-def read_claims(path=None) -> list[dict]:
+def read_claims(path: Path | str | None = None) -> list[dict[str, Any]]:
     """Claims from a CSV file with the columns of the bundled one (default: the bundled)."""
-    source = bundled_path() if path is None else path
-    with source.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    source: Traversable | Path = bundled_path() if path is None else Path(path)
+    rows = list(csv.DictReader(io.StringIO(source.read_text(encoding="utf-8"))))
     return [
         _validate(row, line=i + 2, file=str(path or "claims.csv")) for i, row in enumerate(rows)
     ]
 
 
-def _date(value, *, field: str, line: int | None = None, file: str | None = None) -> dt.date | None:
+def _date(
+    value: object, *, field: str, line: int | None = None, file: str | None = None
+) -> dt.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, dt.date):
@@ -63,8 +68,10 @@ def _date(value, *, field: str, line: int | None = None, file: str | None = None
         ) from err
 
 
-def _validate(row: dict, *, line: int | None = None, file: str | None = None) -> dict:
-    where = {"file": file, "line": line}
+def _validate(
+    row: dict[str, Any], *, line: int | None = None, file: str | None = None
+) -> dict[str, Any]:
+    where: dict[str, Any] = {"file": file, "line": line}
     kind = (row.get("kind") or "").strip()
     if kind not in CLAIM_KINDS:
         raise InputError(
@@ -119,7 +126,7 @@ def _validate(row: dict, *, line: int | None = None, file: str | None = None) ->
     }
 
 
-def add_claim(engine: Engine, **fields) -> dict:
+def add_claim(engine: Engine, **fields: Any) -> dict[str, Any]:
     """Store one claim (fields as the CSV's columns); returns it with its id."""
     claim = _validate(fields)
     with engine.begin() as conn:
@@ -130,24 +137,24 @@ def add_claim(engine: Engine, **fields) -> dict:
     return {"id": claim_id, **_jsonable(claim)}
 
 
-def stored_claims(engine: Engine) -> list[dict]:
+def stored_claims(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         rows = conn.execute(select(t.ledger_claims).order_by(t.ledger_claims.c.id)).all()
     return [{c: getattr(r, c) for c in ("id", *FIELDS)} for r in rows]
 
 
-def _jsonable(claim: dict) -> dict:
+def _jsonable(claim: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in claim.items()}
 
 
-def claims_report(engine: Engine, *, include_bundled: bool = True) -> dict:
+def claims_report(engine: Engine, *, include_bundled: bool = True) -> dict[str, Any]:
     """Every claim beside the number of people the ledger supports for it, and the gap.
 
     ``supported`` is the best reading; ``supported_range`` the low and high readings of
     linkage (see :mod:`honestcount.ledger.figures`); ``gap`` = quantity - supported (positive:
     the claim says more than the cases show).
     """
-    claims = []
+    claims: list[dict[str, Any]] = []
     if include_bundled:
         claims.extend({**c, "id": None, "bundled": True} for c in read_claims())
     claims.extend({**c, "bundled": False} for c in stored_claims(engine))

@@ -23,8 +23,9 @@ import contextlib
 import hashlib
 import hmac
 import json
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import nacl.encoding
 import nacl.exceptions
@@ -33,6 +34,7 @@ import nacl.secret
 import nacl.utils
 
 from honestcount.errors import HonestcountError
+from honestcount.settings import get_settings
 
 ENV_KEY = "HONESTCOUNT_LEDGER_KEY"
 _PAD = 64
@@ -93,8 +95,15 @@ class Vault:
         return cls(box, index_key, key_id)
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Vault:
-        value = (environ if environ is not None else os.environ).get(ENV_KEY)
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Vault:
+        """The vault of the configured key (``HONESTCOUNT_LEDGER_KEY`` through
+        :func:`honestcount.settings.get_settings`), or of ``environ[ENV_KEY]`` when a mapping
+        is given (tests)."""
+        if environ is not None:
+            value = environ.get(ENV_KEY)
+        else:
+            secret = get_settings().ledger_key
+            value = secret.get_secret_value() if secret is not None else None
         if not value:
             raise LedgerKeyError(
                 f"the ledger key is not set: put the organisation's key in {ENV_KEY}"
@@ -109,7 +118,7 @@ class Vault:
         padded = plain + b" " * (-len(plain) % _PAD)
         return self._box.encrypt(padded)
 
-    def open(self, sealed: bytes | memoryview | None) -> object:
+    def open(self, sealed: bytes | memoryview | None) -> Any:
         """The value that :meth:`seal` encrypted. Raises when the key is not the right one."""
         if sealed is None:
             return None

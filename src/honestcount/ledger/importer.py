@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, delete, insert, or_, select
+import pandas as pd
+from sqlalchemy import Connection, Engine, delete, insert, or_, select
 
 from honestcount.errors import InputError
 from honestcount.ledger import access
 from honestcount.ledger.crypto import Vault
 from honestcount.ledger.names import NameParts, name_parts
-from honestcount.ledger.reading import Row, column_roles, parse_date, parse_row, read_list
+from honestcount.ledger.reading import Fact, Row, column_roles, parse_date, parse_row, read_list
 from honestcount.store import tables as t
 
 SOURCE_KINDS = {
@@ -39,7 +42,16 @@ SOURCE_KINDS = {
     "unknown": "low",
 }
 CONFIDENCE = ("high", "medium", "low")
+# a list's footer: "Итого: 345", "Разам", "Total"
+_TOTALS = re.compile(r"^\s*(итого|всего|разам|усяго|total|totals|сумма|количество)\b", re.I)
 FACT_KINDS = ("detained", "held", "charged", "tried", "released", "injured", "died", "missing")
+
+
+def detained_day(facts: list[Fact]) -> int | None:
+    """The day of the record's first dated detention (a day number), for linkage: two
+    namesakes detained on different days are less likely one person."""
+    days = [f.on_date for f in facts if f.kind in ("detained", "held") and f.on_date]
+    return min(days).toordinal() if days else None
 
 
 @dataclass
@@ -48,7 +60,7 @@ class ParsedRecord:
     row: Row
     parts: NameParts
 
-    def features(self, source: int = 0, unique_id: int = 0) -> dict:
+    def features(self, source: int = 0, unique_id: int = 0) -> dict[str, Any]:
         p = self.parts
         return {
             "unique_id": unique_id,
@@ -56,9 +68,11 @@ class ParsedRecord:
             "surname": p.surname,
             "surname_skel": p.surname_skeleton,
             "given": p.given,
+            "given_initial": p.given_initial,
             "patronymic": p.patronymic,
             "birth_year": self.row.birth_year,
             "place": self.row.place,
+            "detained_day": detained_day(self.row.facts),
             "gender": p.gender,
         }
 
@@ -70,6 +84,18 @@ class ParsedList:
     roles: dict[str, str]
     list_date: dt.date
     header_line: int
+
+    def report(self) -> dict[str, Any]:
+        """What was read and what could not be, and why (no names)."""
+        birth = Counter(r.row.birth_from or "none" for r in self.records)
+        return {
+            "header_line": self.header_line,
+            "columns": self.roles,
+            "records": len(self.records),
+            "skipped": {reason: len(rows) for reason, rows in self.skipped.items()},
+            "skipped_rows": self.skipped,
+            "birth_year_from": dict(sorted(birth.items())),
+        }
 
 
 def parse_list(
@@ -97,6 +123,9 @@ def parse_list(
         if not row.has_name:
             skipped.setdefault("no name", []).append(i)
             continue
+        if _TOTALS.match(row.full_name or row.surname or row.given):
+            skipped.setdefault("totals row", []).append(i)
+            continue
         parts = name_parts(
             row.full_name or None, row.surname or None, row.given or None, row.patronymic or None
         )
@@ -107,9 +136,10 @@ def parse_list(
     return ParsedList(records, skipped, roles, list_date, frame.attrs.get("header_line", 1))
 
 
-def _infer_list_date(frame, roles) -> dt.date:
+def _infer_list_date(frame: pd.DataFrame, roles: dict[str, str]) -> dt.date:
     """The latest full date in the list's date columns; today when there is none."""
-    years, latest = Counter(), None
+    years: Counter[int] = Counter()
+    latest: dt.date | None = None
     for role in ("detained_date", "released_date", "seen_date", "court_date"):
         header = roles.get(role)
         if not header:
@@ -140,35 +170,13 @@ def blind_indexes(vault: Vault, parts: NameParts, year: int | None) -> dict[str,
     }
 
 
-def import_list(
-    engine: Engine,
-    vault: Vault,
-    path: Path | str,
-    source: str,
-    *,
-    source_kind: str = "volunteer_list",
-    kind: str | None = "detained",
-    list_date: dt.date | None = None,
-    place: str | None = None,
-    confidence: str | None = None,
-    columns: dict[str, str] | None = None,
-    retention_days: int | None = None,
-    note: str | None = None,
-    actor: str = "cli",
-) -> dict:
-    """Import one list as source ``source``; returns a summary without any name in it."""
-    path = Path(path)
-    if source_kind not in SOURCE_KINDS:
-        raise InputError(f"unknown source kind {source_kind!r} (known: {', '.join(SOURCE_KINDS)})")
-    confidence = confidence or SOURCE_KINDS[source_kind]
-    if confidence not in CONFIDENCE:
-        raise InputError(f"confidence must be one of {', '.join(CONFIDENCE)}")
-    if not source.strip():
-        raise InputError("a source needs a name")
-    parsed = parse_list(path, kind=kind, list_date=list_date, place=place, columns=columns)
-    now = dt.datetime.now(dt.UTC)
-    purge_after = now.date() + dt.timedelta(days=retention_days) if retention_days else None
-    records, facts_per_record, kinds = [], [], Counter()
+def _sealed(
+    vault: Vault, parsed: ParsedList, now: dt.datetime, purge_after: dt.date | None
+) -> tuple[list[dict[str, Any]], list[list[Fact]]]:
+    """Each record's row for the database (everything that names anyone sealed), and its
+    facts."""
+    records: list[dict[str, Any]] = []
+    facts_per_record: list[list[Fact]] = []
     for rec in parsed.records:
         row = rec.row
         payload = {
@@ -195,37 +203,45 @@ def import_list(
             }
         )
         facts_per_record.append(row.facts)
-        kinds.update(f.kind for f in row.facts)
+    return records, facts_per_record
+
+
+def import_list(
+    engine: Engine,
+    vault: Vault,
+    path: Path | str,
+    source: str,
+    *,
+    source_kind: str = "volunteer_list",
+    kind: str | None = "detained",
+    list_date: dt.date | None = None,
+    place: str | None = None,
+    confidence: str | None = None,
+    columns: dict[str, str] | None = None,
+    retention_days: int | None = None,
+    note: str | None = None,
+    actor: str = "cli",
+) -> dict[str, Any]:
+    """Import one list as source ``source``; returns a summary without any name in it."""
+    path = Path(path)
+    if source_kind not in SOURCE_KINDS:
+        raise InputError(f"unknown source kind {source_kind!r} (known: {', '.join(SOURCE_KINDS)})")
+    confidence = confidence or SOURCE_KINDS[source_kind]
+    if confidence not in CONFIDENCE:
+        raise InputError(f"confidence must be one of {', '.join(CONFIDENCE)}")
+    if not source.strip():
+        raise InputError("a source needs a name")
+    parsed = parse_list(path, kind=kind, list_date=list_date, place=place, columns=columns)
+    now = dt.datetime.now(dt.UTC)
+    purge_after = now.date() + dt.timedelta(days=retention_days) if retention_days else None
+    records, facts_per_record = _sealed(vault, parsed, now, purge_after)
+    kinds = Counter(f.kind for facts in facts_per_record for f in facts)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with engine.begin() as conn:
         previous = conn.execute(
             select(t.ledger_sources.c.id).where(t.ledger_sources.c.name == source)
         ).scalar()
-        carried: dict[tuple[int, str | None], tuple[int, int | None]] = {}
-        decisions = []
-        if previous is not None:
-            # records keep their person, and reviewers' decisions, when the same row holds
-            # the same name
-            for old_id, row_no, index, person in conn.execute(
-                select(
-                    t.ledger_records.c.id,
-                    t.ledger_records.c.row_no,
-                    t.ledger_records.c.name_year_index,
-                    t.ledger_records.c.person_id,
-                ).where(t.ledger_records.c.source_id == previous)
-            ):
-                carried[(row_no, index)] = (old_id, person)
-            old_ids = select(t.ledger_records.c.id).where(t.ledger_records.c.source_id == previous)
-            decisions = conn.execute(
-                select(t.ledger_links).where(
-                    t.ledger_links.c.status.in_(("confirmed", "rejected")),
-                    or_(
-                        t.ledger_links.c.record_l.in_(old_ids),
-                        t.ledger_links.c.record_r.in_(old_ids),
-                    ),
-                )
-            ).all()
-            conn.execute(delete(t.ledger_sources).where(t.ledger_sources.c.id == previous))
+        carried, decisions = _previous(conn, previous)
         source_id = conn.execute(
             insert(t.ledger_sources).returning(t.ledger_sources.c.id),
             {
@@ -243,7 +259,7 @@ def import_list(
         for r in records:
             r["source_id"] = source_id
             r["person_id"] = carried.get((r["row_no"], r["name_year_index"]), (None, None))[1]
-        ids = []
+        ids: list[int] = []
         for start in range(0, len(records), 5_000):
             chunk = records[start : start + 5_000]
             result = conn.execute(
@@ -254,20 +270,7 @@ def import_list(
             )
             ids.extend(result.scalars().all())
         if decisions:
-            renamed = {
-                carried[(r["row_no"], r["name_year_index"])][0]: new_id
-                for r, new_id in zip(records, ids, strict=True)
-                if (r["row_no"], r["name_year_index"]) in carried
-            }
-            old_set = {old for old, _ in carried.values()}
-            kept = []
-            for d in decisions:
-                ends = [renamed.get(e) if e in old_set else e for e in (d.record_l, d.record_r)]
-                if None not in ends:
-                    a, b = sorted(ends)
-                    kept.append({**d._asdict(), "record_l": a, "record_r": b})
-            if kept:
-                conn.execute(insert(t.ledger_links), kept)
+            _restore_decisions(conn, decisions, carried, records, ids)
         fact_rows = [
             _fact_row(vault, record_id, fact, confidence)
             for record_id, facts in zip(ids, facts_per_record, strict=True)
@@ -296,7 +299,67 @@ def import_list(
     }
 
 
-def _fact_row(vault: Vault, record_id: int, fact, confidence: str) -> dict:
+def _previous(
+    conn: Connection, previous: int | None
+) -> tuple[dict[tuple[Any, Any], tuple[int, int | None]], list[Any]]:
+    """For a list imported again: its old records by (row, name index) with their person,
+    and reviewers' decisions on them; the old import is deleted."""
+    carried: dict[tuple[Any, Any], tuple[int, int | None]] = {}
+    decisions: list[Any] = []
+    if previous is None:
+        return carried, decisions
+    # records keep their person, and reviewers' decisions, when the same row holds
+    # the same name
+    for old_id, row_no, index, person in conn.execute(
+        select(
+            t.ledger_records.c.id,
+            t.ledger_records.c.row_no,
+            t.ledger_records.c.name_year_index,
+            t.ledger_records.c.person_id,
+        ).where(t.ledger_records.c.source_id == previous)
+    ):
+        carried[(row_no, index)] = (old_id, person)
+    old_ids = select(t.ledger_records.c.id).where(t.ledger_records.c.source_id == previous)
+    decisions = list(
+        conn.execute(
+            select(t.ledger_links).where(
+                t.ledger_links.c.status.in_(("confirmed", "rejected")),
+                or_(
+                    t.ledger_links.c.record_l.in_(old_ids),
+                    t.ledger_links.c.record_r.in_(old_ids),
+                ),
+            )
+        ).all()
+    )
+    conn.execute(delete(t.ledger_sources).where(t.ledger_sources.c.id == previous))
+    return carried, decisions
+
+
+def _restore_decisions(
+    conn: Connection,
+    decisions: list[Any],
+    carried: dict[tuple[Any, Any], tuple[int, int | None]],
+    records: list[dict[str, Any]],
+    ids: list[int],
+) -> None:
+    """Reviewers' decisions on the old records, moved to the new records of the same rows."""
+    renamed = {
+        carried[(r["row_no"], r["name_year_index"])][0]: new_id
+        for r, new_id in zip(records, ids, strict=True)
+        if (r["row_no"], r["name_year_index"]) in carried
+    }
+    old_set = {old for old, _ in carried.values()}
+    kept = []
+    for d in decisions:
+        ends = [renamed.get(e) if e in old_set else e for e in (d.record_l, d.record_r)]
+        if None not in ends:
+            a, b = sorted(int(e) for e in ends if e is not None)
+            kept.append({**d._asdict(), "record_l": a, "record_r": b})
+    if kept:
+        conn.execute(insert(t.ledger_links), kept)
+
+
+def _fact_row(vault: Vault, record_id: int, fact: Fact, confidence: str) -> dict[str, Any]:
     return {
         "record_id": record_id,
         "kind": fact.kind,

@@ -2,31 +2,32 @@
 
 Each record is compared on its linkage features (see :mod:`honestcount.ledger.names`):
 
-========== =====================================================================
-surname    exact (with term-frequency adjustment: a common surname proves less),
-           same consonant skeleton (Belarusian and Russian forms, vowel typos),
-           Jaro-Winkler at 0.92 and 0.80, different
-given      exact canonical name (diminutives and transliterations resolved; term
-           frequency adjusted), Jaro-Winkler at 0.88, different
-patronymic exact, Jaro-Winkler at 0.88, different (often missing)
-birth_year exact, within 1 year (ages give the year only to within one), within 3,
-           different (often missing)
-place      same city, different
-source     same list (rarely the same person twice), different lists
-========== =====================================================================
+============ =====================================================================
+surname      exact (with term-frequency adjustment: a common surname proves less),
+             same consonant skeleton (the phonetic key Belarusian, Russian and Latin
+             forms share), skeleton within one letter, Jaro-Winkler at 0.92 and 0.80
+given        exact canonical name (equivalent forms and diminutives are one name; term
+             frequency adjusted), Jaro-Winkler at 0.88, initial agrees (initials only)
+patronymic   the father's canonical name, exact, Jaro-Winkler at 0.88 (often missing)
+birth_year   exact, within 1 year (ages give the year only to within one), within 3
+place        same city
+detained_day same day, within two days (two namesakes detained on different days)
+source       same list (rarely the same person twice), different lists
+============ =====================================================================
 
 Fellegi-Sunter weights are learnt from the data itself (no labelled pairs): u-probabilities
 by random sampling, m-probabilities by expectation maximisation on two blockings (given name
-and birth year; surname skeleton), and the prior from exact name-and-year agreement. Small
-data sets (under :data:`TRAIN_MIN_RECORDS` records) use the bundled model
-(``data/aftermath-2020/linkage-model.json``), trained the same way on synthetic lists by
-:func:`build_bundled_model`.
+and birth year; surname skeleton), and the prior by self-consistency with the model's own
+predictions (:func:`_calibrated`). Small data sets (under :data:`TRAIN_MIN_RECORDS` records)
+use the bundled model (``data/aftermath-2020/linkage-model.json``), trained the same way on
+synthetic lists by :func:`honestcount.ledger.training.build_bundled_model`.
 
-Candidate pairs come from four blocking rules (surname skeleton and given name; given name
-and birth year; surname and birth year; given name, patronymic and the first letters of the
-skeleton), so that a typo or a missing year in one field does not hide a pair.
+Candidate pairs come from the rules in :data:`BLOCKING`, each leaving out a field that a
+typo, a transliteration or a missing value may break, so that no plausible pair goes
+uncompared.
 
-Linkage runs in an in-memory DuckDB database: decrypted names never touch the disk.
+Linkage runs in an in-memory DuckDB database: decrypted names never touch the disk
+(:func:`spark_api` gives Spark's backend for data beyond one machine).
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,28 +52,47 @@ FEATURES = [
     "surname",
     "surname_skel",
     "given",
+    "given_initial",
     "patronymic",
     "birth_year",
     "place",
+    "detained_day",
 ]
 
 REVIEW_LOW = 0.2  # pairs below this are different people
+REVIEW_FLOOR = 0.2  # pairs scored below this are not kept at all
 REVIEW_HIGH = 0.9  # pairs at or above this are the same person; in between: review
 BEST = 0.5  # the point estimate merges pairs more likely the same than not
 
 
-def feature_frame(rows: Iterable[dict]) -> pd.DataFrame:
+def feature_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """Linkage features as Splink takes them: one row per record, missing values as None."""
     frame = pd.DataFrame(list(rows), columns=FEATURES)
-    for col in ("surname", "surname_skel", "given", "patronymic", "place"):
+    for col in ("surname", "surname_skel", "given", "given_initial", "patronymic", "place"):
         frame[col] = frame[col].astype(object).where(frame[col].notna() & (frame[col] != ""), None)
-    frame["birth_year"] = pd.array(frame["birth_year"], dtype="Int64")
+    frame["birth_year"] = frame["birth_year"].astype("Int64")
+    frame["detained_day"] = frame["detained_day"].astype("Int64")
     frame["unique_id"] = frame["unique_id"].astype("int64")
     frame["source"] = frame["source"].astype("int64")
     return frame
 
 
-def settings():
+# Candidate pairs: a pair is compared when any rule holds. Each rule keeps one field that a
+# typo, a transliteration or a missing value may break out of it, so that no plausible pair
+# depends on one field being written alike.
+BLOCKING = [
+    ("surname_skel", "given"),
+    ("given", "birth_year"),
+    ("surname", "birth_year"),
+    ("surname_skel", "birth_year"),
+    ("given", "substr(surname, 1, 3)"),
+    ("given", "substr(surname, -4, 4)"),
+    ("surname", "given_initial"),
+    ("surname_skel", "given_initial"),
+]
+
+
+def settings() -> Any:
     """The Splink model specification (untrained)."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
@@ -82,6 +104,9 @@ def settings():
             cll.NullLevel("surname"),
             cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
             cll.ExactMatchLevel("surname_skel").configure(label_for_charts="same skeleton"),
+            cll.LevenshteinLevel("surname_skel", 1).configure(
+                label_for_charts="skeleton within one letter"
+            ),
             cll.JaroWinklerLevel("surname", 0.92),
             cll.JaroWinklerLevel("surname", 0.80),
             cll.ElseLevel(),
@@ -90,9 +115,17 @@ def settings():
     given = cl.CustomComparison(
         output_column_name="given",
         comparison_levels=[
-            cll.NullLevel("given"),
+            # nothing to compare: no given name, not even an initial, on one side
+            cll.CustomLevel("given_initial_l IS NULL OR given_initial_r IS NULL").configure(
+                is_null_level=True
+            ),
+            # given names are canonical: equivalent forms and diminutives are equal here
             cll.ExactMatchLevel("given", term_frequency_adjustments=True),
             cll.JaroWinklerLevel("given", 0.88),
+            # an initial only ("Иванов И.И.") that agrees with the other's name or initial
+            cll.CustomLevel(
+                "(given_l IS NULL OR given_r IS NULL) AND given_initial_l = given_initial_r"
+            ).configure(label_for_charts="initial agrees"),
             cll.ElseLevel(),
         ],
     )
@@ -119,21 +152,25 @@ def settings():
         output_column_name="place",
         comparison_levels=[cll.NullLevel("place"), cll.ExactMatchLevel("place"), cll.ElseLevel()],
     )
+    detained = cl.CustomComparison(
+        output_column_name="detained_day",
+        comparison_levels=[
+            cll.NullLevel("detained_day"),
+            cll.ExactMatchLevel("detained_day"),
+            cll.AbsoluteDifferenceLevel("detained_day", 2),
+            cll.ElseLevel(),
+        ],
+    )
     source = cl.CustomComparison(
         output_column_name="source",
         comparison_levels=[cll.ExactMatchLevel("source"), cll.ElseLevel()],
     )
+    blocking: list[Any] = [block_on(*rule) for rule in BLOCKING]
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        comparisons=[surname, given, patronymic, birth_year, place, source],
-        blocking_rules_to_generate_predictions=[
-            block_on("surname_skel", "given"),
-            block_on("given", "birth_year"),
-            block_on("surname", "birth_year"),
-            block_on("given", "substr(surname, 1, 3)"),
-            block_on("given", "substr(surname, -4, 4)"),
-        ],
+        comparisons=[surname, given, patronymic, birth_year, place, detained, source],
+        blocking_rules_to_generate_predictions=blocking,
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         max_iterations=20,
@@ -141,7 +178,7 @@ def settings():
     )
 
 
-def _db_api():
+def _db_api() -> Any:
     import duckdb
     from splink import DuckDBAPI
 
@@ -154,12 +191,32 @@ def _db_api():
     return DuckDBAPI(con)
 
 
+def spark_api(spark: Any | None = None) -> Any:
+    """Splink's Spark backend (``pip install pyspark``), with the similarity functions
+    registered. Decrypted names then live in Spark's memory and may spill to its local
+    directories: point ``spark.local.dir`` at encrypted storage, or keep to DuckDB."""
+    from pyspark.sql import SparkSession
+    from splink import SparkAPI
+    from splink.backends.spark import similarity_jar_location
+
+    if spark is None:
+        spark = (
+            SparkSession.builder.master("local[2]")
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.sql.shuffle.partitions", "8")
+            .getOrCreate()
+        )
+        # Splink checkpoints intermediate tables: they hold decrypted features on disk
+        spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="honestcount-spark-"))
+    return SparkAPI(spark_session=spark)
+
+
 @dataclass
 class Scored:
     """Scored candidate pairs (``id_l < id_r``) and the model that scored them."""
 
     pairs: pd.DataFrame  # id_l, id_r, probability, weight
-    model: dict
+    model: dict[str, Any]
     trained: bool
 
 
@@ -167,14 +224,17 @@ def score(
     frame: pd.DataFrame,
     *,
     train: bool | None = None,
-    model: dict | None = None,
+    model: dict[str, Any] | None = None,
     threshold: float = 0.01,
     seed: int = 42,
+    db_api: Any | None = None,
 ) -> Scored:
     """Score every candidate pair of records in ``frame`` (see :func:`feature_frame`).
 
     ``train`` None trains when there are :data:`TRAIN_MIN_RECORDS` records or more and uses
-    ``model`` (default: the bundled model) otherwise.
+    ``model`` (default: the bundled model) otherwise. ``db_api`` is the Splink backend: by
+    default an in-memory DuckDB database that never spills to disk; :func:`spark_api` gives
+    Spark's, for data beyond one machine (see docs/ledger.md, "Scale").
     """
     from splink import Linker, block_on
 
@@ -185,7 +245,7 @@ def score(
         )
     if train is None:
         train = len(frame) >= TRAIN_MIN_RECORDS
-    db = _db_api()
+    db = db_api if db_api is not None else _db_api()
     table = db.register(frame, dataset_display_name="records")
     linker = None
     if train:
@@ -202,7 +262,7 @@ def score(
             # no level may be taken as impossible for a true pair: an m of 0 learnt from
             # clean or small data would veto a real match on one disagreeing field
             model = regularise(linker.misc.save_model_to_json())
-            linker = Linker(table, model, log_level=None)
+            linker = _calibrated(table, model, len(frame))
         except Exception as err:  # too little data to train on: fall back to the bundled model
             logging.getLogger(__name__).warning(
                 "linkage training failed (%s); bundled model used", err
@@ -211,9 +271,8 @@ def score(
     if linker is None:
         if model is None:
             model = json.loads(BUNDLED_MODEL.read_text())
-        linker = Linker(table, model, log_level=None)
         # the prior depends on how many records there are: re-estimate it on this data
-        _estimate_prior(linker)
+        linker = _calibrated(table, model, len(frame))
     predictions = linker.inference.predict(
         threshold_match_probability=threshold, warning_mode="never"
     )
@@ -233,7 +292,9 @@ def score(
     return Scored(out, trained_model, bool(train))
 
 
-def regularise(model: dict, floor_m: float = 0.005, floor_u: float = 1e-6) -> dict:
+def regularise(
+    model: dict[str, Any], floor_m: float = 0.005, floor_u: float = 1e-6
+) -> dict[str, Any]:
     """The model with every m probability at least ``floor_m`` and every u at least
     ``floor_u`` (then renormalised), so that no single disagreeing field can make a true pair
     impossible on its own."""
@@ -252,7 +313,29 @@ def regularise(model: dict, floor_m: float = 0.005, floor_u: float = 1e-6) -> di
     return model
 
 
-def _estimate_prior(linker) -> None:
+def _calibrated(table: Any, model: dict[str, Any], records: int, rounds: int = 4) -> Any:
+    """A linker whose prior (the probability that two random records are one person) agrees
+    with its own predictions: the prior is set to the expected number of matching pairs
+    (the sum of match probabilities over candidate pairs) over all pairs, and again, until
+    it settles. The usual estimate from exact agreement on name and year assumes what share
+    of true pairs agree so; on messy lists far fewer do, and the prior came out 3 to 4 times
+    too low, which pushed true pairs without a birth year below the review threshold."""
+    from splink import Linker
+
+    total = records * (records - 1) / 2
+    model = json.loads(json.dumps(model))
+    for _ in range(rounds):
+        linker = Linker(table, model, log_level=None)
+        found = linker.inference.predict(threshold_match_probability=1e-4, warning_mode="never")
+        expected = float(found.as_pandas_dataframe()["match_probability"].sum())
+        prior = min(max(expected / total, 1e-8), 0.5)
+        if abs(prior / model["probability_two_random_records_match"] - 1) < 0.02:
+            break
+        model["probability_two_random_records_match"] = prior
+    return Linker(table, model, log_level=None)
+
+
+def _estimate_prior(linker: Any) -> None:
     """The probability that two random records are the same person, from pairs that agree
     on surname, given name and year (taken to find 60% of true pairs)."""
     from splink import block_on
@@ -264,6 +347,67 @@ def _estimate_prior(linker) -> None:
         )
 
 
+class _People:
+    """Union-find over records, with the rules of :func:`clusters`."""
+
+    def __init__(
+        self,
+        size: int,
+        src: np.ndarray | None,
+        direct: dict[tuple[int, int], float],
+        duplicate: float,
+        apart: dict[int, set[int]],
+    ) -> None:
+        self.parent = np.arange(size)
+        self.lists: list[dict[Any, list[int]]] | None = (
+            None if src is None else [{v: [i]} for i, v in enumerate(src)]
+        )
+        self.direct, self.duplicate = direct, duplicate
+        # for records in rejected pairs: which of them each cluster holds, and must not
+        self.holds = {i: {i} for i in apart}
+        self.refuses = {i: set(partners) for i, partners in apart.items()}
+
+    def find(self, x: int) -> int:
+        root = x
+        while self.parent[root] != root:
+            root = int(self.parent[root])
+        while self.parent[x] != root:
+            self.parent[x], x = root, int(self.parent[x])
+        return root
+
+    def _same_list_ok(self, ra: int, rb: int) -> bool:
+        """Two records of one list end up in one person only when their own pair is scored
+        as the same person (entered twice, or detained twice)."""
+        if self.lists is None:
+            return True
+        a, b = self.lists[ra], self.lists[rb]
+        for source in a.keys() & b.keys():
+            for x in a[source]:
+                for y in b[source]:
+                    if self.direct.get((min(x, y), max(x, y)), 0.0) < self.duplicate:
+                        return False
+        return True
+
+    def join(self, a: int, b: int, forced: bool) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb or (not forced and not self._same_list_ok(ra, rb)):
+            return
+        if self.refuses.get(ra, set()) & self.holds.get(rb, set()) or self.refuses.get(
+            rb, set()
+        ) & self.holds.get(ra, set()):
+            return
+        if self.lists is not None:
+            if sum(map(len, self.lists[ra].values())) < sum(map(len, self.lists[rb].values())):
+                ra, rb = rb, ra
+            for source, members in self.lists[rb].items():
+                self.lists[ra].setdefault(source, []).extend(members)
+            self.lists[rb] = {}
+        self.parent[rb] = ra
+        if rb in self.holds or rb in self.refuses:
+            self.holds.setdefault(ra, set()).update(self.holds.pop(rb, set()))
+            self.refuses.setdefault(ra, set()).update(self.refuses.pop(rb, set()))
+
+
 def clusters(
     ids: np.ndarray | pd.Series,
     pairs: pd.DataFrame,
@@ -272,16 +416,16 @@ def clusters(
     sources: pd.Series | None = None,
     confirmed: pd.DataFrame | None = None,
     rejected: pd.DataFrame | None = None,
-    duplicate: float = REVIEW_HIGH,
+    duplicate: float | None = None,
 ) -> pd.Series:
     """Group records into people: record id -> cluster number.
 
     Links are taken strongest first (reviewers' ``confirmed`` pairs before all others; their
     ``rejected`` pairs never), down to ``threshold``. With ``sources`` (record id -> list),
-    a link that would put two records of one list into one person is refused, because a list
-    names a person once: this is what keeps two namesakes apart when one of them has no birth
-    year. The exception is a direct pair of records from the same list scored at
-    ``duplicate`` or above: the same person entered twice. Records of a rejected pair never
+    two records of one list are put in one person only when their own pair is scored at
+    ``duplicate`` (default: ``threshold``) or above: a list names a person once unless it
+    names them twice on purpose (detained twice) or by mistake, and this is what keeps two
+    namesakes apart when one of them has no birth year. Records of a rejected pair never
     end up in one person, even through other records.
     """
     ids = np.asarray(ids, dtype="int64")
@@ -305,45 +449,23 @@ def clusters(
     left = index.get_indexer(edges["id_l"].to_numpy())
     right = index.get_indexer(edges["id_r"].to_numpy())
     prob = edges["probability"].to_numpy()
-    parent = np.arange(len(ids))
     src = None if sources is None else sources.reindex(ids).to_numpy()
-    members: list[set] | None = None if src is None else [{v} for v in src]
-    # for records in rejected pairs: which of them each cluster holds, and which it must not
-    holds = {i: {i} for i in apart}
-    refuses = {i: set(partners) for i, partners in apart.items()}
-
-    def find(x: int) -> int:
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        while parent[x] != root:
-            parent[x], x = root, parent[x]
-        return root
-
+    direct: dict[tuple[int, int], float] = {}
+    if src is not None:
+        pl = index.get_indexer(pairs["id_l"].to_numpy())
+        pr = index.get_indexer(pairs["id_r"].to_numpy())
+        same = (pl >= 0) & (pr >= 0)
+        same[same] = src[pl[same]] == src[pr[same]]
+        for a, b, p in zip(pl[same], pr[same], pairs["probability"].to_numpy()[same], strict=True):
+            direct[(min(int(a), int(b)), max(int(a), int(b)))] = float(p)
+        for a, b, p in zip(left.tolist(), right.tolist(), prob.tolist(), strict=True):
+            if p > 1.0 and a >= 0 and b >= 0:  # a reviewer's confirmation holds for lists too
+                direct[(min(a, b), max(a, b))] = p
+    people = _People(len(ids), src, direct, threshold if duplicate is None else duplicate, apart)
     for a, b, p in zip(left.tolist(), right.tolist(), prob.tolist(), strict=True):
-        if a < 0 or b < 0:
-            continue
-        ra, rb = find(a), find(b)
-        if ra == rb:
-            continue
-        shared = members is not None and p <= 1.0 and members[ra] & members[rb]
-        if shared and not (src[a] == src[b] and p >= duplicate):
-            continue
-        if refuses and (
-            refuses.get(ra, set()) & holds.get(rb, set())
-            or refuses.get(rb, set()) & holds.get(ra, set())
-        ):
-            continue
-        if members is not None:
-            if len(members[ra]) < len(members[rb]):
-                ra, rb = rb, ra
-            members[ra] |= members[rb]
-            members[rb] = set()
-        parent[rb] = ra
-        if rb in holds or rb in refuses:
-            holds.setdefault(ra, set()).update(holds.pop(rb, set()))
-            refuses.setdefault(ra, set()).update(refuses.pop(rb, set()))
-    roots = np.array([find(i) for i in range(len(ids))])
+        if a >= 0 and b >= 0:
+            people.join(a, b, forced=p > 1.0)
+    roots = np.array([people.find(i) for i in range(len(ids))])
     _, labels = np.unique(roots, return_inverse=True)
     return pd.Series(labels, index=ids, name="cluster")
 
@@ -372,7 +494,6 @@ def clusterings(
             sources=None if name == "low" else sources,
             confirmed=confirmed,
             rejected=rejected,
-            duplicate=high,
         )
         for name, t in (("low", low), ("best", best), ("high", high))
     }
@@ -399,29 +520,3 @@ def pairwise_quality(labels: pd.Series, truth: pd.Series) -> dict[str, float]:
         "true_pairs": actual,
         "correct_pairs": both,
     }
-
-
-def build_bundled_model(
-    path: Path = BUNDLED_MODEL, *, records: int = 35_000, seed: int = 2020
-) -> dict:
-    """Train the model on synthetic lists (a seed the tests and benchmark do not use) and
-    write it to ``path``: the model used for data sets too small to train on."""
-    import tempfile
-
-    from honestcount.ledger import synth
-    from honestcount.ledger.commands import SYNTH_IMPORT
-    from honestcount.ledger.importer import parse_list
-
-    data = synth.synthesize(records, 10, seed=seed)
-    rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = synth.write(data, Path(tmp))
-        for source, (name, file) in enumerate(paths.items()):
-            parsed = parse_list(
-                file, kind=SYNTH_IMPORT[name][1], list_date=synth.LISTS[name].list_date
-            )
-            rows.extend(r.features(source, len(rows) + 1 + i) for i, r in enumerate(parsed.records))
-    scored = score(feature_frame(rows), train=True)
-    model = regularise(scored.model)
-    path.write_text(json.dumps(model, indent=1) + "\n")
-    return model

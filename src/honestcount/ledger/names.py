@@ -21,10 +21,13 @@ Tsikhanouski`` or ``Alexander Tikhanovsky``. Linkage compares one *linkage form*
 
 from __future__ import annotations
 
+import csv
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 # --- transliteration -------------------------------------------------------------------------
 
@@ -39,7 +42,7 @@ _CYR = {
 # Latin letters with diacritics that the Belarusian and other Latin alphabets use
 _LATIN_SPECIAL = {
     "š": "sh", "č": "ch", "ž": "zh", "ŭ": "u", "ć": "ts", "ś": "s", "ź": "z", "ń": "n",
-    "ł": "l", "ß": "ss", "æ": "ae", "ø": "o", "đ": "d",
+    "ł": "l", "ĺ": "l", "ß": "ss", "æ": "ae", "ø": "o", "đ": "d",
 }  # fmt: skip
 
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
@@ -50,8 +53,32 @@ def has_cyrillic(text: str) -> bool:
     return bool(_CYRILLIC_RE.search(text))
 
 
+# Latin letters that look like Cyrillic ones, typed or OCR-read inside Cyrillic words
+_LOOKALIKE = str.maketrans("aeopcyxkimtbhAEOPCYXKIMTBH", "аеорсухкімтвнАЕОРСУХКІМТВН")
+# letters that only the Belarusian Latin alphabet (łacinka) uses
+_LACINKA = re.compile(r"[łŭšžčćśźńĺŁŬŠŽČĆŚŹŃĹ]")
+
+
+def fold_lookalikes(word: str) -> str:
+    """A word with Cyrillic letters gets its Latin look-alike letters back in Cyrillic
+    (``Kозлов`` with a Latin K is ``Козлов``); a Latin word is left as it is."""
+    if not has_cyrillic(word):
+        return word
+    return word.translate(_LOOKALIKE)
+
+
+def _lacinka(word: str) -> str:
+    """Łacinka's own letters in the transliteration's terms: ``ch`` is х, ``c`` is ц."""
+    word = word.replace("ch", "kh").replace("Ch", "Kh").replace("CH", "KH")
+    return re.sub("c(?!h)", "ts", re.sub("C(?!h)", "Ts", word))
+
+
 def translit(text: str) -> str:
-    """Lower-case Latin for any mix of Cyrillic and Latin, one fixed table for both languages."""
+    """Lower-case Latin for any mix of Cyrillic and Latin, one fixed table for both languages
+    (look-alike letters folded first; łacinka words read as łacinka)."""
+    text = " ".join(
+        _lacinka(w) if _LACINKA.search(w) else fold_lookalikes(w) for w in text.split(" ")
+    )
     out = []
     for ch in text.lower():
         if ch in _CYR:
@@ -66,7 +93,7 @@ def translit(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c))
 
 
-_FOLD_RULES: list[tuple[re.Pattern[str], str]] = [
+_FOLD_RULES: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(p), r)
     for p, r in (
         (r"[^a-z]", ""),
@@ -138,107 +165,21 @@ def skeleton(word: str) -> str:
 
 # --- given names ----------------------------------------------------------------------------
 
-# (Russian, Belarusian, gender, other spellings and diminutives). The canonical form of each
-# name is the folded Russian form. Written for this project from general knowledge of the
-# names in use in Belarus.
-_GIVEN_TABLE: list[tuple[str, str, str, str]] = [
-    ("Александр", "Аляксандр", "m", "Alexander Alexandr Aleksandr Aliaksandr Alyaksandr Алесь "
-        "Ales Саша Sasha Шура"),
-    ("Алексей", "Аляксей", "m", "Alexey Alexei Aleksei Aleksey Aliaksei Alyaksei Лёша Леша Lesha"),
-    ("Анатолий", "Анатоль", "m", "Anatoly Anatolii Anatol Толя"),
-    ("Андрей", "Андрэй", "m", "Andrei Andrey Andrej Andrew Андрюша"),
-    ("Антон", "Антон", "m", "Anton Антоша"),
-    ("Аркадий", "Аркадзь", "m", "Arkady Arkadii Arkadz"),
-    ("Артём", "Арцём", "m", "Artem Artyom Artiom Artsiom Artsem Артем Тёма"),
-    ("Богдан", "Багдан", "m", "Bogdan Bahdan"),
-    ("Борис", "Барыс", "m", "Boris Barys"),
-    ("Вадим", "Вадзім", "m", "Vadim Vadzim"),
-    ("Валентин", "Валянцін", "m", "Valentin Valiantsin Valyantsin"),
-    ("Валерий", "Валерый", "m", "Valery Valerii Valeryi Валера"),
-    ("Василий", "Васіль", "m", "Vasily Vasilii Vasil Vasiliy Вася"),
-    ("Виктор", "Віктар", "m", "Victor Viktor Viktar Витя"),
-    ("Виталий", "Віталь", "m", "Vitaly Vitalii Vital Vitaliy"),
-    ("Владимир", "Уладзімір", "m", "Vladimir Uladzimir Uladzimer Вова Володя Vova Volodya Уладзь"),
-    ("Владислав", "Уладзіслаў", "m", "Vladislav Uladzislau Влад Vlad"),
-    ("Вячеслав", "Вячаслаў", "m", "Vyacheslav Viacheslav Viachaslau Slava Слава"),
-    ("Геннадий", "Генадзь", "m", "Gennady Gennadii Henadz Hienadz Гена"),
-    ("Георгий", "Георгій", "m", "Georgy Georgii Heorhi Heorhii Жора"),
-    ("Глеб", "Глеб", "m", "Gleb Hleb"),
-    ("Григорий", "Рыгор", "m", "Grigory Grigorii Ryhor Гриша"),
-    ("Даниил", "Данііл", "m", "Daniil Danila Даня Danya"),
-    ("Денис", "Дзяніс", "m", "Denis Dzianis Dzyanis Дэніс"),
-    ("Дмитрий", "Дзмітрый", "m", "Dmitry Dmitrii Dmitriy Dzmitry Dzmitryi Dzmitrij Дима Dima "
-        "Зміцер Zmitser"),
-    ("Евгений", "Яўген", "m", "Evgeny Evgenii Yevgeny Yevgeniy Eugene Yauhen Jauhien Yauhien"),
-    ("Егор", "Ягор", "m", "Egor Yegor Yahor Jahor Iahor"),
-    ("Иван", "Іван", "m", "Ivan Ваня Vanya"),
-    ("Игорь", "Ігар", "m", "Igor Ihar Ihor"),
-    ("Илья", "Ілья", "m", "Ilya Ilia Illia Ilja"),
-    ("Кирилл", "Кірыл", "m", "Kirill Kiryl Kiril Kirilo"),
-    ("Константин", "Канстанцін", "m", "Konstantin Kanstantsin Kanstantin Костя Kostya"),
-    ("Леонид", "Леанід", "m", "Leonid Leanid Лёня"),
-    ("Максим", "Максім", "m", "Maxim Maksim Maksym Макс Max"),
-    ("Матвей", "Мацвей", "m", "Matvei Matvey Matsvei"),
-    ("Михаил", "Міхаіл", "m", "Mikhail Mihail Michail Mikhal Міхась Mikhas Миша Misha"),
-    ("Никита", "Мікіта", "m", "Nikita Mikita"),
-    ("Николай", "Мікалай", "m", "Nikolai Nikolay Nicolai Mikalai Mikalay Коля Kolya"),
-    ("Олег", "Алег", "m", "Oleg Aleh Aleg"),
-    ("Павел", "Павел", "m", "Pavel Paval Паша Pasha Павал"),
-    ("Пётр", "Пятро", "m", "Petr Pyotr Piotr Piatro Pyatro Петр Петя"),
-    ("Роман", "Раман", "m", "Roman Raman Рома Roma"),
-    ("Руслан", "Руслан", "m", "Ruslan"),
-    ("Семён", "Сямён", "m", "Semen Semyon Siamion Семен"),
-    ("Сергей", "Сяргей", "m", "Sergei Sergey Serhei Siarhei Siarhiei Siarhey Серёжа Сережа "
-        "Seryozha"),
-    ("Станислав", "Станіслаў", "m", "Stanislav Stanislau Стас Stas"),
-    ("Степан", "Сцяпан", "m", "Stepan Stsiapan Styapan"),
-    ("Тимур", "Цімур", "m", "Timur Tsimur"),
-    ("Фёдор", "Фёдар", "m", "Fedor Fyodor Fiodar Fiodor Федор"),
-    ("Эдуард", "Эдуард", "m", "Eduard Edward Эдик"),
-    ("Юрий", "Юрый", "m", "Yury Yuri Iurii Jury Yurii Yuriy Юра Yura"),
-    ("Ярослав", "Яраслаў", "m", "Yaroslav Iaroslav Yaraslau Jaraslau"),
-    ("Александра", "Аляксандра", "f", "Alexandra Aleksandra Aliaksandra Alyaksandra Леся"),
-    ("Алина", "Аліна", "f", "Alina"),
-    ("Алла", "Ала", "f", "Alla Ala"),
-    ("Анастасия", "Анастасія", "f", "Anastasia Anastasiya Anastasiia Nastassia Nastasia Настя "
-        "Nastya"),
-    ("Анна", "Ганна", "f", "Anna Hanna Ganna Аня Anya Ann"),
-    ("Валентина", "Валянціна", "f", "Valentina Valiantsina Валя"),
-    ("Валерия", "Валерыя", "f", "Valeria Valeriya Valeryia Лера"),
-    ("Вера", "Вера", "f", "Vera Viera"),
-    ("Вероника", "Вераніка", "f", "Veronika Veronica Veranika"),
-    ("Виктория", "Вікторыя", "f", "Victoria Viktoria Viktoriya Viktoryia Вика Vika"),
-    ("Галина", "Галіна", "f", "Galina Halina Галя"),
-    ("Дарья", "Дар'я", "f", "Daria Darya Darja Dariya Дарʼя Даша Dasha"),
-    ("Диана", "Дзіяна", "f", "Diana Dziyana Dziana"),
-    ("Евгения", "Яўгенія", "f", "Evgenia Evgeniya Yevgenia Yauheniya Yauhenia Eugenia"),
-    ("Екатерина", "Кацярына", "f", "Ekaterina Yekaterina Katerina Katsiaryna Katsyaryna Катя "
-        "Katya Kate"),
-    ("Елена", "Алена", "f", "Elena Yelena Helena Alena Alyona Алёна Лена Lena"),
-    ("Елизавета", "Лізавета", "f", "Elizaveta Lizaveta Elizabeth Лиза Liza"),
-    ("Жанна", "Жанна", "f", "Zhanna"),
-    ("Ирина", "Ірына", "f", "Irina Iryna Ира Ira"),
-    ("Карина", "Карына", "f", "Karina Karyna"),
-    ("Кристина", "Крысціна", "f", "Kristina Krystsina Christina Krystina"),
-    ("Ксения", "Ксенія", "f", "Ksenia Kseniya Kseniia Ksenija Ксюша Ksiusha"),
-    ("Лариса", "Ларыса", "f", "Larisa Larysa"),
-    ("Любовь", "Любоў", "f", "Lyubov Liubov Liubou Lubov Люба"),
-    ("Людмила", "Людміла", "f", "Lyudmila Liudmila Ludmila Люда"),
-    ("Маргарита", "Маргарыта", "f", "Margarita Marharyta Рита Rita"),
-    ("Марина", "Марына", "f", "Marina Maryna"),
-    ("Мария", "Марыя", "f", "Maria Mariya Mariia Maryia Maryja Маша Masha"),
-    ("Надежда", "Надзея", "f", "Nadezhda Nadzeya Nadzeia Надя Nadya"),
-    ("Наталья", "Наталля", "f", "Natalia Natalya Nataliya Natallia Наталия Наташа Natasha"),
-    ("Нина", "Ніна", "f", "Nina"),
-    ("Оксана", "Аксана", "f", "Oksana Aksana"),
-    ("Ольга", "Вольга", "f", "Olga Volha Olha Volga Оля Olya"),
-    ("Полина", "Паліна", "f", "Polina Palina"),
-    ("Светлана", "Святлана", "f", "Svetlana Sviatlana Svyatlana Света Sveta"),
-    ("Софья", "Сафія", "f", "Sofia Sofya Sophia Safiya Safiia София"),
-    ("Татьяна", "Таццяна", "f", "Tatiana Tatyana Tatsiana Tatsyana Tatjana Таня Tanya"),
-    ("Юлия", "Юлія", "f", "Yulia Yuliya Iuliia Julia Yuliia Юля Yulya"),
-    ("Яна", "Яна", "f", "Yana Iana Jana"),
-]  # fmt: skip
+# (Russian, Belarusian, gender, other spellings and diminutives), one name a row, in
+# data/aftermath-2020/given-names.csv (see PROVENANCE.md there). The canonical form of each
+# name is the folded Russian form.
+GIVEN_NAMES_FILE = Path(__file__).parents[1] / "data" / "aftermath-2020" / "given-names.csv"
+
+
+def _given_table() -> list[tuple[str, str, str, str]]:
+    with GIVEN_NAMES_FILE.open(encoding="utf-8", newline="") as fh:
+        return [
+            (r["russian"], r["belarusian"], r["gender"], r["other_forms"])
+            for r in csv.DictReader(fh)
+        ]
+
+
+_GIVEN_TABLE = _given_table()
 
 
 @dataclass(frozen=True)
@@ -327,12 +268,33 @@ _PATRONYMIC_END = re.compile(r"(ovich|evich|avich|ovna|evna|avna|ichna|inichna|i
 _FEMALE_PATRONYMIC_END = re.compile(r"(ovna|evna|avna|ichna)$")
 _FEMALE_SURNAME_END = re.compile(r"(ova|eva|ina|yna|skaia|tskaia|aia|kaia)$")
 _TOKEN_SPLIT = re.compile(r"[\s,;/()\[\]\"«»]+")
-_YEAR_IN_NAME = re.compile(r"\b(19[2-9]\d|20[0-2]\d)\b")
-_AGE_IN_NAME = re.compile(r"\b(\d{1,2})\s*(?:лет|год|гадоў|гады|years?|y\.?o\.?)\b", re.I)
+_YEAR_IN_NAME = re.compile(r"(?<!\d)(19[2-9]\d|20[0-2]\d)(?!\d)")
+_AGE_IN_NAME = re.compile(
+    r"(?<!\d)(\d{1,2})\s*(?:лет|года?|гадоў|гадоу|гады|years?|y\.?\s?o\.?)(?!\w)", re.I
+)
 _NOISE_WORDS = {
     "gr", "g", "r", "god", "goda", "rozhd", "rozhdeniia", "let", "gadov", "gady", "yo",
     "gnr", "mr", "mrs", "ms",
 }  # fmt: skip
+
+
+_PATRONYMIC_SPLIT = re.compile(r"^(.{2,}?)(ovich|evich|avich|ovna|evna|avna|ichna|ich)$")
+
+
+@lru_cache(maxsize=50_000)
+def patronymic_canonical(folded: str) -> str:
+    """A patronymic as its father's canonical given name and the gender-free ending ``ich``
+    (``Мікалаевіч``, ``Николаевич`` and ``Nikolaevna`` are all ``nikolai-ich``), so that
+    Belarusian, Russian and Latin forms agree; unknown names stay as folded."""
+    m = _PATRONYMIC_SPLIT.match(folded)
+    if not m:
+        return folded
+    stem = m.group(1)
+    for candidate in (stem + "i", stem, stem + "a", stem + "ii", stem[:-1] + "i"):
+        father = given_canonical(candidate)
+        if father and gender_of_given(father) == "m":
+            return f"{father}-ich"
+    return folded
 
 
 def clean_name_text(text: str) -> str:
@@ -362,6 +324,12 @@ class NameParts:
     given: str
     patronymic: str
     gender: str | None
+    initials: str = ""  # given name and patronymic given as initials only ("И.И.")
+
+    @property
+    def given_initial(self) -> str:
+        """The given name's first letter in linkage form, from the name or its initial."""
+        return self.given[:1] or self.initials[:1]
 
     @property
     def sorted_tokens(self) -> str:
@@ -377,11 +345,25 @@ class NameParts:
         return bool(self.surname and self.given)
 
 
+_INITIALS = re.compile(r"^(?:[^\W\d_]\.){1,3}[^\W\d_]?$|^[^\W\d_]$")
+
+
+def initials_in(text: str) -> str:
+    """The initials a name cell gives (``Иванов И.И.``: ``ii``), in linkage form."""
+    found: list[str] = []
+    for w in _TOKEN_SPLIT.split(clean_name_text(text)):
+        if w and _INITIALS.match(w):
+            found.extend(fold(c)[:1] for c in w if c != ".")
+    return "".join(found)
+
+
 def _tokens(text: str) -> list[str]:
     words = [w for w in _TOKEN_SPLIT.split(clean_name_text(text)) if w]
     out = []
     for w in words:
-        # hyphenated surnames are one token; initials ("А.", "A.") are dropped
+        # hyphenated surnames are one token; initials ("А.", "A.", "А.С.") are not name words
+        if _INITIALS.match(w):
+            continue
         w = w.strip(".-'’")
         folded = fold(w)
         if len(folded) < 2 or folded in _NOISE_WORDS:
@@ -438,8 +420,9 @@ def split_full_name(text: str) -> NameParts:
         rest = [rest[0], *rest[2:]]
     surname = "".join(folded[i] for i in rest)
     given = (canon[given_i] or folded[given_i]) if given_i is not None else ""
-    patronymic = folded[patronymic_i] if patronymic_i is not None else ""
-    return NameParts(surname, given, patronymic, _gender(given, surname, patronymic))
+    patronymic = patronymic_canonical(folded[patronymic_i]) if patronymic_i is not None else ""
+    initials = "" if given else initials_in(text)
+    return NameParts(surname, given, patronymic, _gender(given, surname, patronymic), initials)
 
 
 def name_parts(
@@ -455,11 +438,12 @@ def name_parts(
         g = ""
         if g_words:
             g = given_canonical(g_words[0]) or fold(g_words[0])
-        p = "".join(fold(w) for w in _tokens(patronymic or ""))
+        p = patronymic_canonical("".join(fold(w) for w in _tokens(patronymic or "")))
         # a surname cell that holds "Surname Given" (common when a column is misused)
         if s and not g and full is None and given is None:
             return split_full_name(surname or "")
-        return NameParts(s, g, p, _gender(g, s, p))
+        initials = "" if g else initials_in(" ".join(x or "" for x in (given, patronymic)))
+        return NameParts(s, g, p, _gender(g, s, p), initials)
     return split_full_name(full or "")
 
 

@@ -11,8 +11,10 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -39,10 +41,14 @@ ROLES: dict[str, tuple[str, ...]] = {
     "given": ("имя", "імя", "first name", "given name", "forename"),
     "patronymic": ("отчество", "імя па бацьку", "па бацьку", "patronymic", "middle name"),
     "birth_year": (
-        "год рождения", "г р", "гр", "год рожд", "год нараджэння", "г н", "year of birth",
+        "год рождения", "г р", "гр", "год рожд", "год нараджэння", "г н", "год нар", "г нар",
+        "гады нараджэння", "year of birth",
         "birth year", "born", "yob",
     ),
-    "birth_date": ("дата рождения", "дата нараджэння", "date of birth", "dob", "birth date"),
+    "birth_date": (
+        "дата рождения", "дата нараджэння", "дата нар", "дата рожд", "date of birth", "dob",
+        "birth date",
+    ),
     "age": ("возраст", "узрост", "age", "лет", "гадоў"),
     "detained_date": (
         "дата задержания", "когда задержан", "когда задержали", "дата затрымання",
@@ -308,7 +314,7 @@ def parse_birth_year(text: str, *, on: dt.date, kind: str) -> tuple[int | None, 
         if m and 10 <= int(m.group()) <= 100:
             return on.year - int(m.group()) - (1 if on.month < 7 else 0), "age"
         return None, None
-    m = re.search(r"\b(19\d\d|20[0-2]\d)\b", s)
+    m = re.search(r"(?<!\d)(19\d\d|20[0-2]\d)(?!\d)", s)
     if m:
         return int(m.group(1)), "dob" if kind == "birth_date" else "year"
     m = re.fullmatch(r"(\d{2})(?:\s*г\.?\s*р\.?)?", s)
@@ -417,12 +423,84 @@ class Row:
     birth_from: str | None
     place: str | None
     facts: list[Fact] = field(default_factory=list)
-    cells: dict[str, str] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict[str, Any])
     notes: str = ""
 
     @property
     def has_name(self) -> bool:
         return bool((self.full_name or self.surname or self.given).strip())
+
+
+def _birth(
+    get: Callable[[str], str], full: str, list_date: dt.date
+) -> tuple[int | None, str | None]:
+    """The birth year and where it came from: a year, date or age column, or the name cell
+    ("Иванов Иван, 1990г.р.", "Іваноў Іван, 30 гадоў")."""
+    birth, birth_from = None, None
+    for role in ("birth_year", "birth_date", "age"):
+        if get(role):
+            kind = "age" if role == "age" else role
+            birth, birth_from = parse_birth_year(get(role), on=list_date, kind=kind)
+            if birth:
+                break
+    name_text = " ".join(x for x in (full, get("surname"), get("given")) if x)
+    if birth is None and (y := year_in_text(name_text)):
+        birth, birth_from = y, "name"
+    if birth is None and (a := age_in_text(name_text)):
+        birth, birth_from = list_date.year - a - (1 if list_date.month < 7 else 0), "age"
+    return birth, birth_from
+
+
+def _other_facts(
+    get: Callable[[str], str],
+    kinds: list[str],
+    status_text: str,
+    default_kind: str | None,
+    year: int,
+    seen_date: dt.date | None,
+    seen_time: str | None,
+    city: str | None,
+    facility: str | None,
+) -> list[Fact]:
+    """Trials, injuries, deaths and disappearances a row reports."""
+    facts: list[Fact] = []
+    outcome = get("outcome")
+    if get("court") or get("article") or outcome or "tried" in kinds or default_kind == "tried":
+        days, fine, unit = parse_outcome(outcome or status_text)
+        court_date, _ = parse_date(get("court_date"), year)
+        facts.append(
+            Fact(
+                "tried",
+                court_date or (seen_date if default_kind == "tried" else None),
+                None,
+                place_canonical(get("court")) or city,
+                court=get("court") or None,
+                article=(get("article") or None) and get("article")[:64],
+                arrest_days=days,
+                fine=fine,
+                fine_unit=unit,
+                detail=outcome or None,
+            )
+        )
+    injury = get("injury")
+    if injury or "injured" in kinds or default_kind == "injured":
+        evidence = get("medical")
+        facts.append(
+            Fact(
+                "injured",
+                seen_date,
+                None,
+                city,
+                facility=get("hospital") or None,
+                medical_evidence="medical_record" if evidence else None,
+                detail="; ".join(x for x in (injury, evidence) if x) or None,
+            )
+        )
+    if "died" in kinds or default_kind == "died":
+        facts.append(Fact("died", seen_date, None, city, facility))
+    if "missing" in kinds or default_kind == "missing":
+        facts.append(Fact("missing", seen_date, seen_time, city))
+    return facts
 
 
 def parse_row(
@@ -442,18 +520,7 @@ def parse_row(
 
     year = list_date.year
     full = get("full_name")
-    birth, birth_from = None, None
-    for role in ("birth_year", "birth_date", "age"):
-        if get(role):
-            kind = "age" if role == "age" else role
-            birth, birth_from = parse_birth_year(get(role), on=list_date, kind=kind)
-            if birth:
-                break
-    name_text = " ".join(x for x in (full, get("surname"), get("given")) if x)
-    if birth is None and (y := year_in_text(name_text)):
-        birth, birth_from = y, "name"
-    if birth is None and (a := age_in_text(name_text)):
-        birth, birth_from = list_date.year - a - (1 if list_date.month < 7 else 0), "age"
+    birth, birth_from = _birth(get, full, list_date)
 
     city = place_canonical(get("detained_place")) or place_canonical(get("city"))
     city = city or place_canonical(get("seen_place")) or default_place
@@ -513,42 +580,10 @@ def parse_row(
         )
     elif default_kind == "held" and not released_flag:
         facts.append(Fact("held", seen_date, None, city, facility))
-    outcome = get("outcome")
-    if get("court") or get("article") or outcome or "tried" in kinds or default_kind == "tried":
-        days, fine, unit = parse_outcome(outcome or status_text)
-        court_date, _ = parse_date(get("court_date"), year)
-        facts.append(
-            Fact(
-                "tried",
-                court_date or (seen_date if default_kind == "tried" else None),
-                None,
-                place_canonical(get("court")) or city,
-                court=get("court") or None,
-                article=(get("article") or None) and get("article")[:64],
-                arrest_days=days,
-                fine=fine,
-                fine_unit=unit,
-                detail=outcome or None,
-            )
-        )
-    injury = get("injury")
-    if injury or "injured" in kinds or default_kind == "injured":
-        evidence = get("medical")
-        facts.append(
-            Fact(
-                "injured",
-                seen_date,
-                None,
-                city,
-                facility=get("hospital") or None,
-                medical_evidence="medical_record" if evidence else None,
-                detail="; ".join(x for x in (injury, evidence) if x) or None,
-            )
-        )
-    if "died" in kinds or default_kind == "died":
-        facts.append(Fact("died", seen_date, None, city, facility))
-    if "missing" in kinds or default_kind == "missing":
-        facts.append(Fact("missing", seen_date, seen_time, city))
+    facts.extend(
+        _other_facts(get, kinds, status_text, default_kind, year, seen_date, seen_time, city,
+                     facility)
+    )  # fmt: skip
     if not facts and default_kind:
         facts.append(Fact(default_kind, seen_date, seen_time, city, facility))
 

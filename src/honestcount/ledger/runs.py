@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
@@ -49,7 +51,7 @@ def link(
     train: bool | None = None,
     seed: int = 42,
     actor: str = "cli",
-) -> dict:
+) -> dict[str, Any]:
     """Score all record pairs with Splink, store the links and assign every record a person.
 
     Returns counts only: records, pairs stored, pairs to review, and people under the three
@@ -197,7 +199,7 @@ def current_clusterings(conn: Connection) -> tuple[pd.DataFrame, dict[str, pd.Se
     return records, readings
 
 
-def _tuples(rows) -> list[tuple]:
+def _tuples(rows: Iterable[Any]) -> list[tuple[Any, ...]]:
     """Plain tuples: pandas builds a frame from them far faster than from result rows."""
     return [tuple(r) for r in rows]
 
@@ -205,7 +207,7 @@ def _tuples(rows) -> list[tuple]:
 def _pinned_edges(records: pd.DataFrame) -> pd.DataFrame:
     """Records pinned by hand to one person are linked to each other."""
     pinned = records[records["pinned"].astype(bool) & records["person_id"].notna()]
-    edges = []
+    edges: list[tuple[int, int]] = []
     for _, group in pinned.groupby("person_id"):
         ids = sorted(group["id"].tolist())
         edges.extend((ids[0], other) for other in ids[1:])
@@ -262,11 +264,11 @@ def assign_persons(conn: Connection) -> dict[str, int]:
                 for r, p in zip(changed["id"], changed["new_person"], strict=True)
             ],
         )
-    _drop_empty_persons(conn)
+    drop_empty_persons(conn)
     return {name: int(series.nunique()) for name, series in readings.items()}
 
 
-def _drop_empty_persons(conn: Connection) -> None:
+def drop_empty_persons(conn: Connection) -> None:
     used = select(t.ledger_records.c.person_id).where(t.ledger_records.c.person_id.is_not(None))
     conn.execute(
         delete(t.ledger_persons).where(
@@ -282,7 +284,7 @@ def _drop_empty_persons(conn: Connection) -> None:
 
 def review_queue(
     engine: Engine, vault: Vault, *, actor: str, purpose: str = "linkage review", limit: int = 50
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Uncertain pairs, most uncertain first, each with both records as a reviewer needs them
     (names and years decrypted, list, row, facts). Every record shown is logged as read."""
     with engine.begin() as conn:
@@ -314,7 +316,9 @@ def review_queue(
     ]
 
 
-def _records_for_review(conn: Connection, vault: Vault, ids: list[int]) -> dict[int, dict]:
+def _records_for_review(
+    conn: Connection, vault: Vault, ids: list[int]
+) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
     rows = conn.execute(
@@ -334,7 +338,7 @@ def _records_for_review(conn: Connection, vault: Vault, ids: list[int]) -> dict[
                t.ledger_facts.c.place, t.ledger_facts.c.facility)
         .where(t.ledger_facts.c.record_id.in_(ids))
     ).all()  # fmt: skip
-    by_record: dict[int, list] = {}
+    by_record: dict[int, list[dict[str, Any]]] = {}
     for rid, kind, on, place, facility in facts:
         by_record.setdefault(rid, []).append(
             {
@@ -362,7 +366,9 @@ def _records_for_review(conn: Connection, vault: Vault, ids: list[int]) -> dict[
     return out
 
 
-def decide_pair(engine: Engine, record_a: int, record_b: int, same: bool, *, actor: str) -> dict:
+def decide_pair(
+    engine: Engine, record_a: int, record_b: int, same: bool, *, actor: str
+) -> dict[str, Any]:
     """A reviewer's decision on a pair: the same person or not. Kept across linkage runs;
     people are reassigned at once."""
     a, b = sorted((int(record_a), int(record_b)))

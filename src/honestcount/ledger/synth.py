@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,18 +28,16 @@ import pandas as pd
 from honestcount.ledger.names import GIVEN_NAMES
 
 YEAR = 2020
+Cells = dict[str, Any]
+Rng = np.random.Generator
 AUG = dt.date(YEAR, 8, 1)
 
 # --- surnames -------------------------------------------------------------------------------
 
 
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
 # Russian-form stems, each taking every ending below (Иван: Иванов, Ивановский, Иваненко,
 # Иванович, Иванчук, Иваник, and the bare stem where it is a word). Assembled for this project.
-_STEMS = _words(
+_STEMS = str.split(
     """
     Иван Петр Смирн Кузнец Поп Васил Сокол Михайл Новик Федор Мороз Волк Лебед Семен Егор Павл
     Козл Степан Макар Никит Захар Зайц Борис Яков Роман Сорок Виноград Ковал Бел Медвед Антон
@@ -298,7 +297,7 @@ _FEMALE = [k for k, g in GIVEN_NAMES.items() if g.gender == "f"]
 
 
 def _zipf(n: int, s: float) -> np.ndarray:
-    w = 1.0 / np.arange(1, n + 1) ** s
+    w: np.ndarray = 1.0 / np.arange(1, n + 1) ** s
     return w / w.sum()
 
 
@@ -357,7 +356,7 @@ def population(n: int, rng: np.random.Generator) -> list[Person]:
             facilities.append("zhodino")
         else:
             facilities.append("local")
-        tried = None
+        tried: tuple[str, str, int | None, int | None] | None = None
         if rng.random() < 0.4:
             court = str(rng.choice(_COURTS)) if city == "Minsk" else ""
             if rng.random() < 0.6:
@@ -427,7 +426,7 @@ class ListSpec:
     script: str  # ru | be | lat_be | lat_ru | lat_en | mixed
     weight: float
     eligible: Callable[[Person], bool]
-    columns: Callable[[Person, dict, np.random.Generator], dict]
+    columns: Callable[[Person, dict[str, Any], np.random.Generator], dict[str, Any]]
     list_date: dt.date
     given_first: float = 0.0  # share of rows that write the given name first
     patronymic: float = 0.0
@@ -438,7 +437,7 @@ class ListSpec:
     delimiter: str = ","
 
 
-def _name_forms(p: Person, script: str, rng: np.random.Generator, spec: ListSpec) -> dict:
+def _name_forms(p: Person, script: str, rng: np.random.Generator, spec: ListSpec) -> dict[str, Any]:
     g = GIVEN_NAMES[p.given]
     if script == "mixed":
         script = "ru" if rng.random() < 0.75 else "be"
@@ -478,7 +477,7 @@ def _name_forms(p: Person, script: str, rng: np.random.Generator, spec: ListSpec
     return {"surname": surname, "given": given, "patronymic": patronymic}
 
 
-def _full(forms: dict, p: Person, spec: ListSpec, rng: np.random.Generator) -> str:
+def _full(forms: dict[str, Any], p: Person, spec: ListSpec, rng: np.random.Generator) -> str:
     parts = [forms["surname"], forms["given"]]
     if rng.random() < spec.given_first:
         parts = [forms["given"], forms["surname"]]
@@ -542,7 +541,8 @@ def _status_ru(p: Person, on: dt.date) -> str:
     return "задержан" if p.gender == "m" else "задержана"
 
 
-def _detained_list(p, f, rng):  # Russian list kept by a rights group: one name cell
+# Russian list kept by a rights group: one name cell
+def _detained_list(p: Person, f: Cells, rng: Rng) -> Cells:
     spec = LISTS["rights-detained"]
     return {
         "ФИО": _full(f, p, spec, rng),
@@ -553,7 +553,8 @@ def _detained_list(p, f, rng):  # Russian list kept by a rights group: one name 
     }
 
 
-def _akrestsina_exit(p, f, rng):  # Belarusian list from outside the jail gate
+# Belarusian list from outside the jail gate
+def _akrestsina_exit(p: Person, f: Cells, rng: Rng) -> Cells:
     spec = LISTS["akrestsina-exit"]
     year = _year_cell(p, spec, rng)
     return {
@@ -565,7 +566,8 @@ def _akrestsina_exit(p, f, rng):  # Belarusian list from outside the jail gate
     }
 
 
-def _zhodino_lawyers(p, f, rng):  # Latin list from lawyers at Zhodino, with ages
+# Latin list from lawyers at Zhodino, with ages
+def _zhodino_lawyers(p: Person, f: Cells, rng: Rng) -> Cells:
     spec = LISTS["zhodino-lawyers"]
     on = spec.list_date
     released = p.released is not None and p.released <= on
@@ -581,7 +583,8 @@ def _zhodino_lawyers(p, f, rng):  # Latin list from lawyers at Zhodino, with age
     return row
 
 
-def _hospitals(p, f, rng):  # hospitals' admissions passed to volunteers
+# hospitals' admissions passed to volunteers
+def _hospitals(p: Person, f: Cells, rng: Rng) -> Cells:
     spec = LISTS["hospitals"]
     on = p.released or p.detained
     name = _full(f, p, spec, rng)
@@ -596,7 +599,7 @@ def _hospitals(p, f, rng):  # hospitals' admissions passed to volunteers
     }
 
 
-def _media_en(p, f, rng):  # an English-language media tracker
+def _media_en(p: Person, f: Cells, rng: Rng) -> Cells:  # an English-language media tracker
     spec = LISTS["media-en"]
     return {
         "Name": _full(f, p, spec, rng),
@@ -609,7 +612,8 @@ def _media_en(p, f, rng):  # an English-language media tracker
     }
 
 
-def _telegram(p, f, rng):  # a chat of relatives: messy, swapped names, diminutives
+# a chat of relatives: messy, swapped names, diminutives
+def _telegram(p: Person, f: Cells, rng: Rng) -> Cells:
     spec = LISTS["telegram-search"]
     year = _year_cell(p, spec, rng)
     seen = p.detained if rng.random() < 0.6 else (p.released or p.detained)
@@ -622,8 +626,10 @@ def _telegram(p, f, rng):  # a chat of relatives: messy, swapped names, diminuti
     }
 
 
-def _courts(p, f, rng):  # court lists kept by lawyers: separate cells, full date of birth
+# court lists kept by lawyers: separate cells, full date of birth
+def _courts(p: Person, f: Cells, rng: Rng) -> Cells:
     spec = LISTS["courts"]
+    assert p.tried is not None  # the list takes only people who were tried
     court, article, days, fine = p.tried
     return {
         "Фамилия": f["surname"],
@@ -637,7 +643,8 @@ def _courts(p, f, rng):  # court lists kept by lawyers: separate cells, full dat
     }
 
 
-def _regions(p, f, rng):  # regional volunteers outside Minsk, Russian or Belarusian
+# regional volunteers outside Minsk, Russian or Belarusian
+def _regions(p: Person, f: Cells, rng: Rng) -> Cells:
     spec = LISTS["regions"]
     year = _year_cell(p, spec, rng)
     return {
@@ -649,7 +656,7 @@ def _regions(p, f, rng):  # regional volunteers outside Minsk, Russian or Belaru
     }
 
 
-def _hotline(p, f, rng):  # a hotline's notes from relatives
+def _hotline(p: Person, f: Cells, rng: Rng) -> Cells:  # a hotline's notes from relatives
     spec = LISTS["hotline"]
     year = _year_cell(p, spec, rng)
     last = p.facilities[-1]
@@ -664,7 +671,7 @@ def _hotline(p, f, rng):  # a hotline's notes from relatives
     }
 
 
-def _volunteers_be(p, f, rng):  # a Belarusian-language volunteer list
+def _volunteers_be(p: Person, f: Cells, rng: Rng) -> Cells:  # a Belarusian-language volunteer list
     spec = LISTS["volunteers-be"]
     year = _year_cell(p, spec, rng)
     on = spec.list_date
@@ -744,7 +751,7 @@ def synthesize(
     specs = [LISTS[n] for n in names]
     mean_k = float((_K_P * np.arange(1, 7)).sum())
     people = population(int(records / mean_k * 1.5) + 10, rng)
-    rows: dict[str, list[tuple[int, dict]]] = {n: [] for n in names}
+    rows: dict[str, list[tuple[int, dict[str, Any]]]] = {n: [] for n in names}
     total = 0
     used = []
     for p in people:
@@ -765,7 +772,8 @@ def synthesize(
                 p.lists.append(s.name)
                 total += 1
         used.append(p)
-    frames, truth = {}, []
+    frames: dict[str, pd.DataFrame] = {}
+    truth: list[tuple[str, int, int]] = []
     for name in names:
         order = rng.permutation(len(rows[name]))
         shuffled = [rows[name][i] for i in order]

@@ -22,10 +22,11 @@ import datetime as dt
 import json
 import threading
 import time
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 from sqlalchemy import Engine
@@ -34,9 +35,9 @@ from honestcount.intake.security import RateLimiter, retry_after
 from honestcount.ledger import cases, claims, figures
 from honestcount.ledger.crypto import LedgerKeyError, Vault
 from honestcount.web import views
-from honestcount.web.i18n import LANGUAGES, Translator, negotiate, translator
+from honestcount.web.http import COOKIE, HTML_CACHE, JSON, language, security_headers
+from honestcount.web.i18n import Translator, translator
 from honestcount.web.render import ServerUrls, render
-from honestcount.web.routes import COOKIE, HTML_CACHE, JSON, security_headers
 
 KINDS = ("detained", "held", "released", "injured", "died")
 MAX_FIELD = 120  # characters of a name field or a year a search accepts
@@ -194,7 +195,174 @@ def _nice_step(top: int) -> int:
     return 10 * magnitude
 
 
-# --- the router ----------------------------------------------------------------------------
+# --- the routes ----------------------------------------------------------------------------
+
+aftermath = APIRouter(include_in_schema=False)
+
+
+@dataclass
+class Ledger:
+    """One mounted ledger site: the store, the search's key and limits, the cached figures."""
+
+    engine: Engine
+    vault: Vault | None
+    min_cell: int
+    search_per_minute: float
+    search_burst: float
+    cache_seconds: float
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    security: dict[str, str] = field(default_factory=lambda: security_headers(None))
+    doc: dict[str, Any] | None = None
+    at: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def document(self) -> dict[str, Any]:
+        with self.lock:
+            if self.doc is None or time.monotonic() - self.at > self.cache_seconds:
+                self.doc = aftermath_doc(self.engine, min_cell=self.min_cell)
+                self.at = time.monotonic()
+            return self.doc
+
+    def the_vault(self) -> Vault | None:
+        if self.vault is None:
+            try:
+                self.vault = Vault.from_env()
+            except LedgerKeyError:
+                return None
+        return self.vault
+
+
+def ledger(request: Request) -> Ledger:
+    bound: Ledger = request.state.honestcount_ledger
+    return bound
+
+
+Ledger_ = Depends(ledger)
+
+
+def _page(request: Request, led: Ledger, path: str, template: str, *, title: str,
+          status: int = 200, cache: str = HTML_CACHE, **context: Any) -> HTMLResponse:  # fmt: skip
+    lang, chosen = language(request)
+    t = translator(lang)
+    root = request.scope.get("root_path", "")
+    query = {k: v for k, v in request.query_params.items()}
+    u = ServerUrls(root, root + path, query)
+    html = render(template, t=t, u=u, title=t(title), election=None, generated=None,
+                  page="aftermath", **context)  # fmt: skip
+    response = HTMLResponse(html, status_code=status)
+    response.headers.update(led.security)
+    response.headers["Content-Language"] = lang
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.headers["Cache-Control"] = cache
+    if chosen:
+        response.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="lax")
+    return response
+
+
+def _json(body: dict[str, Any], status: int = 200, cache: str = HTML_CACHE,
+          **headers: str) -> Response:  # fmt: skip
+    return Response(
+        views.dumps(body),
+        status_code=status,
+        media_type=JSON,
+        headers={"Cache-Control": cache, "Access-Control-Allow-Origin": "*", **headers},
+    )
+
+
+@aftermath.get("/aftermath.json")
+def aftermath_json(led: Ledger = Ledger_) -> Response:
+    return _json(led.document())
+
+
+@aftermath.get("/aftermath", response_class=HTMLResponse)
+def aftermath_page(request: Request, led: Ledger = Ledger_) -> Response:
+    doc = led.document()
+    t = translator(language(request)[0])
+    return _page(request, led, "/aftermath", "ledger/aftermath.html", title="ledger.title",
+                 doc=doc, chart=timeline_svg(doc["by_day"], t))  # fmt: skip
+
+
+# --- the relatives' search -------------------------------------------------------------------
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > 4096:
+        return {}
+    names = ("surname", "given_name", "birth_year")
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            raw = json.loads(body or b"{}")
+        except ValueError:
+            return {}
+        raw = raw if isinstance(raw, dict) else {}
+        items = {k: raw.get(k) for k in names}
+    else:
+        parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        items = {k: (parsed.get(k) or [""])[0] for k in names}
+    return {k: str(v or "").strip()[:MAX_FIELD] for k, v in items.items()}
+
+
+def _search(request: Request, led: Ledger, f: dict[str, str]) -> tuple[int, dict, dict]:
+    """(status, public answer, headers). The answer is found / last recorded only."""
+    client = request.client.host if request.client else "unknown"
+    wait = led.limiter.take(f"ledger-search:{client}", led.search_per_minute, led.search_burst)
+    if wait:
+        return 429, {"error": "rate_limited"}, {"Retry-After": retry_after(wait)}
+    v = led.the_vault()
+    if v is None:
+        return 503, {"error": "search_unavailable"}, {}
+    if not (f.get("surname") and f.get("given_name") and f.get("birth_year")):
+        # incomplete queries still go to the core, which logs them (probing shows)
+        cases.relatives_search(led.engine, v, f.get("surname", ""), None, actor=SEARCH_ACTOR)
+        return 200, {"found": False, "complete": False}, {}
+    name = f"{f['surname']} {f['given_name']}"
+    got = cases.relatives_search(led.engine, v, name, f["birth_year"], actor=SEARCH_ACTOR)
+    answer: dict[str, Any] = {"found": bool(got.get("found"))}
+    if "needs" in got:
+        answer["complete"] = False
+    if answer["found"]:
+        last = got.get("last_recorded") or None
+        answer["last_recorded"] = (
+            {k: last.get(k) for k in ("date", "place", "facility")} if last else None
+        )
+    return 200, answer, {}
+
+
+@aftermath.get("/aftermath/search.json")
+def search_help() -> Response:
+    return _json({
+        "method": "POST",
+        "url": "/aftermath/search.json",
+        "fields": ["surname", "given_name", "birth_year"],
+        "answer": {"found": "bool", "last_recorded": {"date": "YYYY-MM-DD or null",
+                   "place": "city or null", "facility": "facility or null"}},
+        "note": "names go in the body (JSON or form), never in the URL; rate-limited",
+    })  # fmt: skip
+
+
+@aftermath.post("/aftermath/search.json")
+async def search_json(request: Request, led: Ledger = Ledger_) -> Response:
+    status, answer, headers = _search(request, led, await _fields(request))
+    return _json(answer, status=status, cache="no-store", **headers)
+
+
+@aftermath.get("/aftermath/search", response_class=HTMLResponse)
+def search_form(request: Request, led: Ledger = Ledger_) -> Response:
+    return _page(request, led, "/aftermath/search", "ledger/search.html",
+                 title="ledger.search.title", answer=None, status_code=None,
+                 available=led.the_vault() is not None)  # fmt: skip
+
+
+@aftermath.post("/aftermath/search", response_class=HTMLResponse)
+async def search_page(request: Request, led: Ledger = Ledger_) -> Response:
+    status, answer, headers = _search(request, led, await _fields(request))
+    response = _page(request, led, "/aftermath/search", "ledger/search.html",
+                     title="ledger.search.title", status=status, cache="no-store",
+                     answer=answer, status_code=status,
+                     available=led.the_vault() is not None)  # fmt: skip
+    response.headers.update(headers)
+    return response
 
 
 def router(
@@ -214,147 +382,12 @@ def router(
     search ``search_per_minute`` times a minute after a burst of ``search_burst``.
     Figures and claims are recomputed at most every ``cache_seconds``.
     """
-    api = APIRouter(include_in_schema=False)
-    security = security_headers(None)
-    limiter = RateLimiter()
-    held: dict[str, Any] = {"vault": vault, "doc": None, "at": 0.0}
-    lock = threading.Lock()
+    bound = Ledger(engine, vault, min_cell, search_per_minute, search_burst, cache_seconds)
 
-    def document() -> dict:
-        with lock:
-            if held["doc"] is None or time.monotonic() - held["at"] > cache_seconds:
-                held["doc"] = aftermath_doc(engine, min_cell=min_cell)
-                held["at"] = time.monotonic()
-            return held["doc"]
+    def bind(request: Request) -> None:
+        request.state.honestcount_ledger = bound
 
-    def the_vault() -> Vault | None:
-        if held["vault"] is None:
-            try:
-                held["vault"] = Vault.from_env()
-            except LedgerKeyError:
-                return None
-        return held["vault"]
-
-    def language(request: Request) -> tuple[str, bool]:
-        asked = request.query_params.get("lang")
-        if asked in LANGUAGES:
-            return asked, True
-        cookie = request.cookies.get(COOKIE)
-        if cookie in LANGUAGES:
-            return cookie, False
-        return negotiate(request.headers.get("accept-language")), False
-
-    def page(request: Request, path: str, template: str, *, title: str, status: int = 200,
-             cache: str = HTML_CACHE, **context) -> HTMLResponse:  # fmt: skip
-        lang, chosen = language(request)
-        t = translator(lang)
-        root = request.scope.get("root_path", "")
-        query = {k: v for k, v in request.query_params.items()}
-        u = ServerUrls(root, root + path, query)
-        html = render(template, t=t, u=u, title=t(title), election=None, generated=None,
-                      page="aftermath", **context)  # fmt: skip
-        response = HTMLResponse(html, status_code=status)
-        response.headers.update(security)
-        response.headers["Content-Language"] = lang
-        response.headers["Vary"] = "Accept-Language, Cookie"
-        response.headers["Cache-Control"] = cache
-        if chosen:
-            response.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="lax")
-        return response
-
-    def as_json(body: dict, status: int = 200, cache: str = HTML_CACHE, **headers) -> Response:
-        return Response(
-            views.dumps(body),
-            status_code=status,
-            media_type=JSON,
-            headers={"Cache-Control": cache, "Access-Control-Allow-Origin": "*", **headers},
-        )
-
-    @api.get("/aftermath.json")
-    def aftermath_json(request: Request):
-        return as_json(document())
-
-    @api.get("/aftermath", response_class=HTMLResponse)
-    def aftermath_page(request: Request):
-        doc = document()
-        t = translator(language(request)[0])
-        return page(request, "/aftermath", "ledger/aftermath.html", title="ledger.title",
-                    doc=doc, chart=timeline_svg(doc["by_day"], t))  # fmt: skip
-
-    # --- the relatives' search -------------------------------------------------------------
-
-    async def fields_of(request: Request) -> dict[str, str]:
-        body = await request.body()
-        if len(body) > 4096:
-            return {}
-        if request.headers.get("content-type", "").startswith("application/json"):
-            try:
-                raw = json.loads(body or b"{}")
-            except ValueError:
-                return {}
-            raw = raw if isinstance(raw, dict) else {}
-            items = {k: raw.get(k) for k in ("surname", "given_name", "birth_year")}
-        else:
-            parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-            items = {k: (parsed.get(k) or [""])[0] for k in ("surname", "given_name", "birth_year")}
-        return {k: str(v or "").strip()[:MAX_FIELD] for k, v in items.items()}
-
-    def search(request: Request, f: dict[str, str]) -> tuple[int, dict, dict]:
-        """(status, public answer, headers). The answer is found / last recorded only."""
-        client = request.client.host if request.client else "unknown"
-        wait = limiter.take(f"ledger-search:{client}", search_per_minute, search_burst)
-        if wait:
-            return 429, {"error": "rate_limited"}, {"Retry-After": retry_after(wait)}
-        v = the_vault()
-        if v is None:
-            return 503, {"error": "search_unavailable"}, {}
-        if not (f.get("surname") and f.get("given_name") and f.get("birth_year")):
-            # incomplete queries still go to the core, which logs them (probing shows)
-            cases.relatives_search(engine, v, f.get("surname", ""), None, actor=SEARCH_ACTOR)
-            return 200, {"found": False, "complete": False}, {}
-        name = f"{f['surname']} {f['given_name']}"
-        got = cases.relatives_search(engine, v, name, f["birth_year"], actor=SEARCH_ACTOR)
-        answer: dict[str, Any] = {"found": bool(got.get("found"))}
-        if "needs" in got:
-            answer["complete"] = False
-        if answer["found"]:
-            last = got.get("last_recorded") or None
-            answer["last_recorded"] = (
-                {k: last.get(k) for k in ("date", "place", "facility")} if last else None
-            )
-        return 200, answer, {}
-
-    @api.get("/aftermath/search.json")
-    def search_help(request: Request):
-        return as_json({
-            "method": "POST",
-            "url": "/aftermath/search.json",
-            "fields": ["surname", "given_name", "birth_year"],
-            "answer": {"found": "bool", "last_recorded": {"date": "YYYY-MM-DD or null",
-                       "place": "city or null", "facility": "facility or null"}},
-            "note": "names go in the body (JSON or form), never in the URL; rate-limited",
-        })  # fmt: skip
-
-    @api.post("/aftermath/search.json")
-    async def search_json(request: Request):
-        status, answer, headers = search(request, await fields_of(request))
-        return as_json(answer, status=status, cache="no-store", **headers)
-
-    @api.get("/aftermath/search", response_class=HTMLResponse)
-    def search_form(request: Request):
-        return page(request, "/aftermath/search", "ledger/search.html",
-                    title="ledger.search.title", answer=None, status_code=None,
-                    available=the_vault() is not None)  # fmt: skip
-
-    @api.post("/aftermath/search", response_class=HTMLResponse)
-    async def search_page(request: Request):
-        status, answer, headers = search(request, await fields_of(request))
-        response = page(request, "/aftermath/search", "ledger/search.html",
-                        title="ledger.search.title", status=status, cache="no-store",
-                        answer=answer, status_code=status,
-                        available=the_vault() is not None)  # fmt: skip
-        response.headers.update(headers)
-        return response
-
-    api.ledger_document = document  # type: ignore[attr-defined]  (tests reach it here)
+    api = APIRouter(include_in_schema=False, dependencies=[Depends(bind)])
+    api.include_router(aftermath)
+    api.ledger_document = bound.document  # type: ignore[attr-defined]
     return api

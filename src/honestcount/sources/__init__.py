@@ -6,12 +6,23 @@ from pathlib import Path
 
 from honestcount.errors import InputError
 from honestcount.model import Election, ElectionData
+from honestcount.sources.assemble import with_leader
 
 FORMATS = ("belarus-2020", "golos", "ru-cec", "generic")
 
 
-def read_source(fmt: str, path: Path | None, election_id: str | None) -> ElectionData:
-    """Read ``path`` in format ``fmt`` as election ``election_id``."""
+def read_source(
+    fmt: str, path: Path | None, election_id: str | None, leader: str | None = None
+) -> ElectionData:
+    """Read ``path`` in format ``fmt`` as election ``election_id``; ``leader`` (an option id or
+    name) is the option the forensics follow, by default the one with most votes."""
+    data = _read(fmt, path, election_id)
+    if leader is not None:
+        data.election = with_leader(data.election, leader, data.options, str(path or fmt))
+    return data
+
+
+def _read(fmt: str, path: Path | None, election_id: str | None) -> ElectionData:
     from honestcount.sources import generic, golos, ru_cec
 
     if fmt == "belarus-2020":

@@ -6,9 +6,11 @@ See ``docs/generic-format.md`` for the mapping file, with an example.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from honestcount.errors import InputError
@@ -20,10 +22,51 @@ from honestcount.model import (
     OfficialSource,
     OptionKind,
 )
-from honestcount.sources.assemble import assemble
+from honestcount.sources.assemble import assemble, with_leader
+from honestcount.sources.captions import NAME_LENGTH, slug
 from honestcount.sources.tables import check_unique, counts, numbers, read_csv
 
 STATION_FIELDS = ("region", "district", "settlement_type", "town", "name", "url")
+_LINE_NAME = re.compile(rf"[a-z][a-z0-9_]{{0,{NAME_LENGTH - 1}}}")
+
+
+def _mentioned(spec: dict, id_columns: list[str]) -> set[str]:
+    """Every table column the mapping file names."""
+    named = set(id_columns)
+    named |= {v for k, v in spec["station"].items() if k != "id" and isinstance(v, str)}
+    named |= {v for v in spec.get("lines", {}).values() if isinstance(v, str)}
+    for item in spec["options"].values():
+        named |= (
+            {item} if isinstance(item, str) else {v for v in item.values() if isinstance(v, str)}
+        )
+    return named
+
+
+def _other_columns(
+    table: pd.DataFrame, spec: dict, id_columns: list[str], taken: set[str]
+) -> dict[str, str]:
+    """Columns the mapping does not name that hold whole numbers: kept as extra protocol
+    lines (name from the header) rather than dropped; others (text, fractions) are ignored."""
+    named = _mentioned(spec, id_columns)
+    out: dict[str, str] = {}
+    for col in table.columns:
+        if col in named:
+            continue
+        values = pd.to_numeric(table[col], errors="coerce")
+        known = table[col].notna()
+        if not known.any() or values[known].isna().any() or (values[known] % 1 != 0).any():
+            continue
+        name = slug(str(col))[:NAME_LENGTH].strip("_") or "line"
+        if not name[0].isalpha():
+            name = f"x_{name}"[:NAME_LENGTH]
+        base, n = name, 2
+        while name in taken or name in out or name in PROTOCOL_LINES and name != base:
+            name = f"{base[: NAME_LENGTH - 4]}_{n}"
+            n += 1
+        if name in PROTOCOL_LINES:  # a canonical name must be mapped on purpose
+            name = f"x_{name}"
+        out[name] = str(col)
+    return out
 
 
 def _mapping(path: Path) -> dict:
@@ -46,6 +89,24 @@ def _table(path: Path, text_columns: list[str]) -> pd.DataFrame:
                 frame[col] = frame[col].astype("string").astype(object).where(frame[col].notna())
         return frame
     return read_csv(path, text_columns=text_columns)
+
+
+def _line_columns(
+    table: pd.DataFrame, spec: dict, id_columns: list[str], where: str
+) -> dict[str, str]:
+    """Protocol line name -> column: the mapping's [lines], and (unless switched off) the
+    columns of whole numbers it does not name."""
+    lines_spec = dict(spec.get("lines", {}))
+    bad = [k for k in lines_spec if not _LINE_NAME.fullmatch(k)]
+    if bad:
+        raise InputError(
+            f"protocol line name(s) {bad} in [lines] must be snake_case, at most "
+            f"{NAME_LENGTH} characters (canonical lines: {', '.join(PROTOCOL_LINES)})",
+            file=where,
+        )
+    if spec["data"].get("keep_other_columns", True):
+        lines_spec |= _other_columns(table, spec, id_columns, set(lines_spec))
+    return lines_spec
 
 
 def load_generic(mapping_path: Path, election_id: str | None = None) -> ElectionData:
@@ -73,6 +134,7 @@ def load_generic(mapping_path: Path, election_id: str | None = None) -> Election
         meta.get("protocol_schema", "generic"),
         meta.get("source", ""),
     )
+    leader = meta.get("leader")
 
     station_spec = spec["station"]
     id_columns = station_spec.get("id")
@@ -108,14 +170,7 @@ def load_generic(mapping_path: Path, election_id: str | None = None) -> Election
             stations[field] = numbers(
                 table, column(station_spec[field], "station"), data_path
             ).to_numpy()
-    lines_spec = spec.get("lines", {})
-    unknown_lines = sorted(set(lines_spec) - set(PROTOCOL_LINES))
-    if unknown_lines:
-        raise InputError(
-            f"unknown protocol line(s) {unknown_lines} in [lines]; known: "
-            f"{', '.join(PROTOCOL_LINES)}",
-            file=where,
-        )
+    lines_spec = _line_columns(table, spec, id_columns, where)
     lines = pd.DataFrame(
         {
             line: counts(table, column(col, "lines"), data_path, allow_negative=True).to_numpy()
@@ -123,6 +178,7 @@ def load_generic(mapping_path: Path, election_id: str | None = None) -> Election
         },
         index=index,
     )
+    captions = {line: str(col) for line, col in lines_spec.items()}
     if "registered_voters" in station_spec:
         stations["registered_voters"] = counts(
             table, column(station_spec["registered_voters"], "station"), data_path
@@ -130,7 +186,10 @@ def load_generic(mapping_path: Path, election_id: str | None = None) -> Election
     elif "registered" in lines:
         stations["registered_voters"] = lines["registered"]
 
-    options, official, declared, photo = [], {}, {}, {}
+    options: list[BallotOption] = []
+    official: dict[str, np.ndarray] = {}
+    declared: dict[str, np.ndarray] = {}
+    photo: dict[str, np.ndarray] = {}
     for position, (oid, item) in enumerate(spec["options"].items()):
         item = {"votes": item} if isinstance(item, str) else item
         try:
@@ -156,7 +215,7 @@ def load_generic(mapping_path: Path, election_id: str | None = None) -> Election
             file=where,
         )
     return assemble(
-        election,
+        with_leader(election, leader, options, where),
         options,
         stations,
         lines=lines,
@@ -165,4 +224,5 @@ def load_generic(mapping_path: Path, election_id: str | None = None) -> Election
         declared=pd.DataFrame(declared, index=index) if declared else None,
         photo=pd.DataFrame(photo, index=index) if photo else None,
         national_totals={k: float(v) for k, v in spec.get("national_totals", {}).items()},
+        line_captions=captions,
     )

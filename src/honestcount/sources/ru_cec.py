@@ -2,7 +2,9 @@
 
 One row per commission (UIK), zipped or plain UTF-8 CSV: the hierarchy (``level``, ``region``,
 ``oik``, ``tik``, ``uik``, whichever are present), the protocol's numbered lines with their
-Russian captions, one column per candidate or party, and the ``url`` of the source page.
+Russian captions, one column per candidate, party or referendum answer, and the ``url`` of the
+source page. Protocol lines are recognised by meaning through the caption grammar
+``sources/captions/ru-cec.toml``; lines it does not know are kept as extra lines.
 """
 
 from __future__ import annotations
@@ -15,41 +17,33 @@ import pandas as pd
 
 from honestcount.errors import InputError
 from honestcount.model import BallotOption, Election, ElectionData, OfficialSource, OptionKind
-from honestcount.sources.assemble import assemble
+from honestcount.sources.assemble import assemble, with_leader
+from honestcount.sources.captions import (
+    Grammar,
+    check_required,
+    grammar,
+    map_lines,
+    shown,
+    slug,
+)
 from honestcount.sources.tables import check_unique, counts, read_csv
 
+__all__ = ["load_ru_cec", "option_for", "line_for", "slug"]
+
 HIERARCHY = ("region", "oik", "tik", "uik")
-# Caption fragments -> canonical protocol line; checked in this order (valid after invalid).
-LINE_CAPTIONS: tuple[tuple[str, str], ...] = (
-    ("число избирателей", "registered"),
-    ("полученных", "ballots_received"),
-    ("досрочно", "issued_early"),
-    ("в помещении для голосования в день", "issued_on_day"),
-    ("вне помещения", "issued_outside"),
-    ("погашенных", "cancelled"),
-    ("переносных", "ballots_portable"),
-    ("стационарных", "ballots_stationary"),
-    ("недействительных", "invalid"),
-    ("действительных", "valid"),
-    ("утраченных", "lost"),
-    ("не учтенных", "unaccounted"),
-)
+OTHER_COLUMNS = ("level", "url")
 _PARTY_WORDS = re.compile(r"^(всероссийская )?политическая партия ", re.IGNORECASE)
-_TRANSLIT = (
-    "а:a б:b в:v г:g д:d е:e ё:e ж:zh з:z и:i й:y к:k л:l м:m н:n о:o п:p р:r с:s т:t "
-    "у:u ф:f х:kh ц:ts ч:ch ш:sh щ:shch ъ: ы:y ь: э:e ю:yu я:ya"
-)
-_LATIN = dict(pair.split(":") for pair in _TRANSLIT.split())
 
 
-def slug(text: str) -> str:
-    """A stable ASCII id from a Russian name: 'Путин Владимир' -> 'putin_vladimir'."""
-    latin = "".join(_LATIN.get(ch, ch) for ch in text.lower())
-    return re.sub(r"[^a-z0-9]+", "_", latin).strip("_")
-
-
-def option_for(column: str, position: int) -> BallotOption:
-    """A candidate ('Surname Name Patronymic') or a party ('5. Party "NAME"') column."""
+def option_for(column: str, position: int, g: Grammar | None = None) -> BallotOption:
+    """A candidate ('Surname Name Patronymic'), a party ('5. Party "NAME"'), a vote against
+    all, or a referendum's yes/no column."""
+    g = g or grammar("ru-cec")
+    answer = g.yes_no(column)
+    if answer is not None:
+        return BallotOption(answer, shown(column), OptionKind.CANDIDATE, position)
+    if g.is_against(column):
+        return BallotOption("against_all", shown(column), OptionKind.AGAINST, position)
     party = re.match(r"^\s*(\d+)\.\s*(.*)$", column)
     if party:
         number, name = party.groups()
@@ -62,28 +56,22 @@ def option_for(column: str, position: int) -> BallotOption:
 
 
 def line_for(column: str) -> str | None:
-    caption = column.lower()
-    for fragment, line in LINE_CAPTIONS:
-        if fragment in caption:
-            return line
-    return None
+    """The canonical protocol line a caption means, or None (unknown or ambiguous)."""
+    found = grammar("ru-cec").meanings(column)
+    return found[0] if len(found) == 1 else None
 
 
-def load_ru_cec(path: Path, election: Election) -> ElectionData:
-    path = Path(path)
-    table = read_csv(path, required=["region"], text_columns=(*HIERARCHY, "level", "url"))
-    hierarchy = [c for c in HIERARCHY if c in table.columns]
-    line_columns = {c: line_for(c) for c in table.columns if c.startswith("Число")}
-    unmapped = [c for c, line in line_columns.items() if line is None]
-    if unmapped:
-        raise InputError(
-            f"unknown protocol line {unmapped[0]!r}", file=str(path), line=1, column=unmapped[0]
-        )
-    other = set(hierarchy) | set(line_columns) | {"level", "url"}
-    option_columns = [c for c in table.columns if c not in other]
-    if not option_columns:
-        raise InputError("no candidate or party columns", file=str(path), line=1)
+def _options(option_columns: list[str], g: Grammar) -> list[BallotOption]:
+    options = [option_for(c, i, g) for i, c in enumerate(option_columns)]
+    seen: dict[str, int] = {}
+    for i, opt in enumerate(options):  # disambiguate the rare duplicate slug
+        if opt.id in seen:
+            options[i] = BallotOption(f"{opt.id}_{i}", opt.name, opt.kind, opt.position)
+        seen[opt.id] = i
+    return options
 
+
+def _station_ids(table: pd.DataFrame, hierarchy: list[str], path: Path) -> pd.Series:
     ids = table[hierarchy[0]].fillna("")
     for column in hierarchy[1:]:
         ids = ids + " / " + table[column].fillna("")
@@ -91,16 +79,32 @@ def load_ru_cec(path: Path, election: Election) -> ElectionData:
         # Rows without a precinct number are whole-district remote electronic voting tallies.
         ids = ids.where(table["uik"].notna(), ids.str.removesuffix(" / ") + " / remote e-voting")
     check_unique(ids, path, "+".join(hierarchy))
+    return ids
 
+
+def load_ru_cec(
+    path: Path, election: Election, *, leader: str | None = None, schema: str = "ru-cec"
+) -> ElectionData:
+    """Read a CEC station table; ``leader`` is the option the forensics follow (its id or
+    caption; default: the option with most votes)."""
+    path = Path(path)
+    g = grammar(schema)
+    table = read_csv(path, required=["region"], text_columns=(*HIERARCHY, *OTHER_COLUMNS))
+    hierarchy = [c for c in HIERARCHY if c in table.columns]
+    other = set(hierarchy) | set(OTHER_COLUMNS)
+    candidates = [c for c in table.columns if c not in other]
+    line_columns = [c for c in candidates if g.yes_no(c) is None and g.is_line(c)]
+    option_columns = [c for c in candidates if c not in line_columns]
+    if not option_columns:
+        raise InputError("no candidate, party or yes/no columns", file=str(path), line=1)
+    mapped = map_lines(line_columns, g)
+    ids = _station_ids(table, hierarchy, path)
     lines = pd.DataFrame(
-        {line: counts(table, col, path, allow_negative=True) for col, line in line_columns.items()}
+        {mapped.columns[c]: counts(table, c, path, allow_negative=True) for c in line_columns},
+        index=table.index,
     )
-    options = [option_for(c, i) for i, c in enumerate(option_columns)]
-    seen: dict[str, int] = {}
-    for i, opt in enumerate(options):  # disambiguate the rare duplicate slug
-        if opt.id in seen:
-            options[i] = BallotOption(f"{opt.id}_{i}", opt.name, opt.kind, opt.position)
-        seen[opt.id] = i
+    check_required(mapped, g, str(path))
+    options = _options(option_columns, g)
     official = pd.DataFrame(
         {
             o.id: counts(table, c, path, allow_negative=True)
@@ -122,10 +126,11 @@ def load_ru_cec(path: Path, election: Election) -> ElectionData:
     if "url" in table:
         stations["url"] = table["url"].to_numpy()
     return assemble(
-        election,
+        with_leader(election, leader, options, str(path)),
         options,
         stations,
         lines=lines.set_axis(index),
         official=official.set_axis(index),
         official_source=OfficialSource.COMMISSION_FEED.value,
+        line_captions=mapped.captions,
     )

@@ -44,6 +44,14 @@ def _catalog(lang: str) -> dict[str, str]:
     return flat
 
 
+def keys() -> list[str]:
+    """Every text key of every language (data labels may exist in one language only)."""
+    seen: dict[str, None] = {}
+    for lang in LANGUAGES:
+        seen.update(dict.fromkeys(_catalog(lang)))
+    return list(seen)
+
+
 def negotiate(accept_language: str | None) -> str:
     """The best of our languages for an ``Accept-Language`` header (English by default)."""
     if not accept_language:
@@ -82,6 +90,7 @@ class Translator:
         self._group = symbols["group"]
         self.group = self._group
         self._decimal = symbols["decimal"]
+        self.decimal = self._decimal
         self._percent = format_percent(0.5, locale=self.lang).replace("50", "{}", 1)
 
     # text -------------------------------------------------------------------------------

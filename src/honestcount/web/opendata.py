@@ -29,6 +29,14 @@ from honestcount.web.privacy import INTAKE_SOURCE, NONE, PublicCounts
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
+# What honestcount computed (verdicts, estimates) is published under this licence; the
+# evidence itself stays under its source's terms, named in each file's provenance.
+LICENCE = {
+    "id": "CC-BY-4.0",
+    "url": "https://creativecommons.org/licenses/by/4.0/",
+    "applies_to": "what honestcount computed: verdicts, estimates and their tables",
+    "evidence": "the evidence is republished as its source published it; see provenance",
+}
 
 # The tables of the public database. Anything else the store holds (the intake API's
 # submissions, for one) is never exported: this list is the whole of what is published.
@@ -259,10 +267,11 @@ def export_sqlite(
             if public.active and table.name == "voter_evidence" and len(frame):
                 frame = _mask_evidence(frame, station_of, public)
             if public.active and table.name == "station_verdicts" and len(frame):
-                frame["details"] = [
-                    public.mask_details(station_of.get(pk), _as_dict(d))
+                masked: list[Any] = [
+                    public.mask_details(str(station_of.get(pk)), _as_dict(d))
                     for pk, d in zip(frame["station_pk"], frame["details"], strict=True)
                 ]
+                frame["details"] = pd.Series(masked, index=frame.index, dtype=object)
             counts[table.name] = bulk_insert(dst, table, _native_rows(frame, table))
     target.dispose()
     return counts
@@ -280,10 +289,75 @@ def _mask_evidence(frame: pd.DataFrame, station_of: dict, public: PublicCounts) 
     ):
         if source != INTAKE_SOURCE:
             continue
-        d, p = public.cell(station_of.get(pk), oid, None, None)
-        frame.iat[i, frame.columns.get_loc("declared")] = d
-        frame.iat[i, frame.columns.get_loc("photo")] = p
+        d, p = public.cell(str(station_of.get(pk)), oid, None, None)
+        frame.iloc[i, list(frame.columns).index("declared")] = d
+        frame.iloc[i, list(frame.columns).index("photo")] = p
     return frame
+
+
+def _provenance_kind(name: str) -> str:
+    """Which provenance entry a file's content comes under."""
+    for prefix, kind in (("stations", "stations"), ("verdicts", "verdicts")):
+        if name.startswith(prefix):
+            return kind
+    if name.startswith(("estimates", "honest-stations")):
+        return "estimates"
+    return "honestcount"
+
+
+def _provenance(
+    engine: Engine, election_id: str, estimate: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Where each kind of file comes from: the imported evidence, the stored verification,
+    the stored estimate run (its parameters), and the whole database."""
+    with engine.connect() as conn:
+        e = conn.execute(select(t.elections).where(t.elections.c.id == election_id)).one()
+        ver = conn.execute(
+            select(t.verifications.c.computed_at, t.verifications.c.evidence_digest).where(
+                t.verifications.c.election_id == election_id
+            )
+        ).first()
+    evidence = {
+        "evidence": e.source,
+        "imported_at": e.imported_at.isoformat() if e.imported_at else None,
+        "import": os.path.basename(e.import_path) if e.import_path else None,
+    }
+    verdicts = dict(evidence)
+    if ver is not None:
+        verdicts |= {
+            "verification": "honestcount verify",
+            "computed_at": ver.computed_at.isoformat(),
+            "evidence_digest": ver.evidence_digest,
+        }
+    return {
+        "stations": evidence,
+        "verdicts": verdicts,
+        "estimates": dict(evidence, analysis=estimate) if estimate else evidence,
+        "honestcount": dict(verdicts, content="the public tables of the store"),
+    }
+
+
+def _file_entries(
+    out: Path, written: list[dict[str, Any]], sources: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The manifest's entry of each written file: size, hash, type and provenance."""
+    files = []
+    for item in written:
+        path = out / item["name"]
+        files.append(
+            {
+                "name": item["name"],
+                "bytes": path.stat().st_size,
+                "sha256": sha256_file(path),
+                "media_type": media_type(item["name"]),
+                "content": item.get("content", item["name"].split(".")[0]),
+                "format": path.suffix.lstrip("."),
+                "rows": item["rows"],
+                **({"tables": item["tables"]} if "tables" in item else {}),
+                "provenance": sources[_provenance_kind(item["name"])],
+            }
+        )
+    return files
 
 
 def build(
@@ -296,6 +370,7 @@ def build(
     *,
     stamp: str = "",
     public: PublicCounts = NONE,
+    provenance: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write every open-data file of the election into ``out`` and return the manifest.
 
@@ -304,19 +379,25 @@ def build(
     out.mkdir(parents=True, exist_ok=True)
     written: list[dict] = []
     notes: list[str] = []
+    codes: list[str] = []  # one per note, for the pages to say it in their language
     if public.active:
         data = dataclasses.replace(data, declared=data.declared.copy(), photo=data.photo.copy())
         public.mask_frames(data.declared, data.photo)
         if verdicts is not None:
             verdicts = verdicts.copy()
-            verdicts["details"] = [
-                public.mask_details(sid, d)
-                for sid, d in zip(verdicts.index, verdicts["details"], strict=True)
-            ]
+            verdicts["details"] = pd.Series(
+                [
+                    public.mask_details(sid, d)
+                    for sid, d in zip(verdicts.index, verdicts["details"], strict=True)
+                ],
+                index=verdicts.index,
+                dtype=object,
+            )
         notes.append(
             "counts sent through the intake are published only as its rules allow "
             "(embargo, minimum group size): withheld cells are empty"
         )
+        codes.append("intake_withheld")
 
     stations = stations_table(data, verdicts)
     _write_table(out, "stations", stations, written)
@@ -335,6 +416,7 @@ def build(
         written.append({"name": "verdicts.geojson", "rows": len(table)})
     else:
         notes.append("no stored verification: run honestcount verify to publish verdicts")
+        codes.append("no_verification")
 
     if estimates is not None:
         table = estimates_table(estimates)
@@ -343,6 +425,13 @@ def build(
             json.dumps(estimates, ensure_ascii=False, indent=1), encoding="utf-8"
         )
         written.append({"name": "estimates.json", "rows": len(table)})
+        honest = estimates.get("honest_stations")
+        if isinstance(honest, dict) and honest.get("stations"):
+            table = pd.json_normalize(honest["stations"]).set_index("station")
+            table.to_csv(out / "honest-stations.csv", index=True)
+            written.append(
+                {"name": "honest-stations.csv", "rows": len(table), "content": "honest_stations"}
+            )
         by_region = pd.DataFrame(estimates.get("by_region", []))
         if len(by_region):
             _write_table(
@@ -350,6 +439,7 @@ def build(
             )
     else:
         notes.append("independent estimates are not available for this election yet")
+        codes.append("no_estimates")
 
     db = out / f"honestcount-{election_id}.sqlite"
     counts = export_sqlite(engine, election_id, db, public)
@@ -357,29 +447,19 @@ def build(
         {"name": db.name, "rows": sum(counts.values()), "tables": counts, "content": "database"}
     )
 
-    files = []
-    for item in written:
-        path = out / item["name"]
-        files.append(
-            {
-                "name": item["name"],
-                "bytes": path.stat().st_size,
-                "sha256": sha256_file(path),
-                "media_type": media_type(item["name"]),
-                "content": item.get("content", item["name"].split(".")[0]),
-                "format": path.suffix.lstrip("."),
-                "rows": item["rows"],
-                **({"tables": item["tables"]} if "tables" in item else {}),
-            }
-        )
+    sources = _provenance(engine, election_id, provenance)
+    files = _file_entries(out, written, sources)
     manifest = {
         "election": election_id,
         "stamp": stamp,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "generator": f"honestcount {__version__}",
         "hash": "sha256",
+        "licence": LICENCE,
+        "provenance": sources,
         "files": files,
         "notes": notes,
+        "note_codes": codes,
     }
     (out / SUMS).write_text(
         "".join(f"{f['sha256']}  {f['name']}\n" for f in files), encoding="utf-8"

@@ -1,15 +1,17 @@
-"""What the public site may show of the counts that came through the intake API.
+"""What the public site may show of the figures that came through the intake API.
 
-Voters' counts written by the intake (``voter_evidence`` rows with source ``intake``) are
-published only as :func:`honestcount.intake.evidence.publishable_counts` allows: nothing while
-the election's embargo holds, no station whose platform voters are fewer than the minimum
-group size, no cell between 1 and that size minus one (a count of 1 or 2 can point at a
-person). Every public output of this package (station pages and twins, open-data files, the
-SQLite copy) passes the intake's cells through :class:`PublicCounts`; counts from other
-sources (the bundled Golos data, imported files) are published as they are.
+The rule is the intake's own (:func:`honestcount.intake.publication`): nothing of its counts
+while the election's embargo holds, no station whose platform voters are fewer than the
+minimum group size, no cell between 1 and that size minus one (a count of 1 or 2 can point at
+a person), and at a station where any cell is withheld, no figure derived from its intake
+evidence either: its verdict is published as ``withheld``, without the proven excess, which
+would state a small count exactly. Every public output of this package (station pages and
+twins, station lists, the map, overview counts, open-data files, the SQLite copy, the static
+export) goes through :class:`PublicCounts`; evidence from other sources (the bundled Golos
+data, imported files) is published as it is.
 
 When the intake's rules cannot be read (the module missing, its settings invalid), intake
-counts are withheld entirely: the guard fails closed.
+figures are withheld entirely: the guard fails closed.
 """
 
 from __future__ import annotations
@@ -18,26 +20,28 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Engine, and_, select
 
+from honestcount.intake.evidence import WITHHELD, Publication
 from honestcount.store import tables as t
 from honestcount.store.queries import of_election
 
 log = logging.getLogger(__name__)
 INTAKE_SOURCE = "intake"
-TTL_S = 30.0  # the embargo can be lifted at any time: rules are re-read this often
+TTL_S = 30.0  # live intake counts change the rule: it is re-read at least this often
+
+__all__ = ["INTAKE_SOURCE", "NONE", "WITHHELD", "Guard", "PublicCounts", "read_public_counts"]
 
 
 @dataclass(frozen=True)
-class PublicCounts:
-    """The intake's cells of one election and what may be shown of them."""
+class PublicCounts(Publication):
+    """The intake's publication rule of one election, with what the web layer needs on top."""
 
-    pairs: frozenset = frozenset()  # (station_id, option_id) whose counts came from the intake
-    shown: dict = field(default_factory=dict)  # pair -> (declared, photo), None where withheld
     embargoed: bool = False
+    min_group_size: int = 0
 
     @property
     def active(self) -> bool:
@@ -47,11 +51,15 @@ class PublicCounts:
     def stations(self) -> set[str]:
         return {s for s, _ in self.pairs}
 
-    def cell(self, station_id: str, option_id: str, declared, photo) -> tuple:
-        """``(declared, photo)`` as they may be published."""
-        if (station_id, option_id) not in self.pairs:
-            return declared, photo
-        return self.shown.get((station_id, option_id), (None, None))
+    def fingerprint(self) -> str:
+        """Changes whenever anything this rule lets through or withholds changes."""
+        from honestcount.web.site import stamp_of
+
+        if not self.pairs:
+            return ""
+        return stamp_of(
+            self.embargoed, self.min_group_size, sorted(self.pairs), sorted(self.shown.items())
+        )
 
     def mask_frames(self, declared: pd.DataFrame, photo: pd.DataFrame) -> None:
         """Apply to station x option frames (in place): withheld cells become NaN."""
@@ -63,7 +71,10 @@ class PublicCounts:
             photo.loc[sid, oid] = math.nan if p is None else p
 
     def mask_details(self, station_id: str, details: dict) -> dict:
-        """A stored verdict's numbers (``{option}_photo`` and the like) as they may be shown."""
+        """A stored verdict's numbers (``{option}_photo`` and the like) as they may be shown:
+        none at all at a withheld station."""
+        if station_id in self.withheld_stations:
+            return {}
         out = dict(details)
         for sid, oid in self.pairs:
             if sid != station_id:
@@ -74,6 +85,23 @@ class PublicCounts:
             if p is None:
                 out[f"{oid}_photo"] = None
                 out[f"{oid}_photo_excess"] = None
+        return out
+
+    def mask_stored(self, verdicts: pd.DataFrame) -> pd.DataFrame:
+        """Stored verdicts (``load_station_verdicts``: verdict, proven_excess, details) as they
+        may be published: withheld stations get verdict ``withheld``, no excess, no details."""
+        if not self.active or verdicts is None:
+            return verdicts
+        out = self.mask_verdicts(verdicts)
+        if "details" in out.columns:
+            out["details"] = pd.Series(
+                [
+                    self.mask_details(str(sid), d if isinstance(d, dict) else {})
+                    for sid, d in zip(out.index, out["details"], strict=True)
+                ],
+                index=out.index,
+                dtype=object,
+            )
         return out
 
 
@@ -93,40 +121,44 @@ def _intake_pairs(engine: Engine, election_id: str) -> frozenset:
 
 
 def read_public_counts(engine: Engine, election_id: str) -> PublicCounts:
+    """The rule now, as :func:`honestcount.intake.publication` reads it (fails closed)."""
     pairs = _intake_pairs(engine, election_id)
     if not pairs:
         return NONE
     try:
-        from honestcount.intake.evidence import publishable_counts
+        from honestcount.intake import publication
 
-        frame = publishable_counts(engine, election_id)
-    except Exception:  # fail closed: show none of the intake's counts
+        rule = publication(engine, election_id)
+    except Exception:  # fail closed: show none of the intake's figures
         log.warning(
-            "intake rules unreadable for %s: its counts are withheld", election_id, exc_info=True
+            "intake rules unreadable for %s: its figures are withheld", election_id, exc_info=True
         )
         return PublicCounts(pairs=pairs, embargoed=True)
-    shown = {}
-    for row in frame.itertuples(index=False):
-        d = None if pd.isna(row.declared) else int(row.declared)
-        p = None if pd.isna(row.photo) else int(row.photo)
-        shown[(row.station_id, row.option_id)] = (d, p)
-    return PublicCounts(pairs=pairs, shown=shown, embargoed=bool(frame.attrs.get("embargoed")))
+    return PublicCounts(
+        embargoed=rule.embargoed,
+        min_group_size=rule.min_group_size,
+        pairs=rule.pairs | pairs,  # a pair written since is withheld until read again
+        shown=dict(rule.shown),
+    )
 
 
 class Guard:
-    """:func:`read_public_counts` per election, re-read at most every :data:`TTL_S` seconds."""
+    """:func:`read_public_counts` per election, re-read at most every :data:`TTL_S` seconds
+    and whenever ``marker`` (what the store says of the election and its intake settings)
+    changes."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
-        self._cache: dict[str, tuple[float, PublicCounts]] = {}
+        self._cache: dict[str, tuple[float, str, PublicCounts]] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, election_id: str) -> PublicCounts:
+    def __call__(self, election_id: str, marker: str | None = None) -> PublicCounts:
         now = time.monotonic()
         hit = self._cache.get(election_id)
-        if hit is not None and now - hit[0] < TTL_S:
-            return hit[1]
+        if hit is not None and now - hit[0] < TTL_S and (marker is None or marker == hit[1]):
+            return hit[2]
         with self._lock:
             counts = read_public_counts(self.engine, election_id)
-            self._cache[election_id] = (now, counts)
+            known = marker if marker is not None else (hit[1] if hit else "")
+            self._cache[election_id] = (now, known, counts)
         return counts

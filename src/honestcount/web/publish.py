@@ -8,12 +8,16 @@ Layout of ``out_dir``::
     index.html               chooses a language (the browser's, else English)
     en/ be/ ru/              the pages in each language:
       index.html               overview            map.html       the map
-      stations.html            stations by region  regions/*.html  a region's stations
-      search.html              search (JavaScript) s/*.html        one page per station
-      forensics.html           forensics           data.html       open data
-    json/                    the JSON twin of every page (language-neutral)
+      stations.html            stations by region  search.html    search, a region's list
+      station.html?id=KEY      any station (JavaScript draws it from assets/s/KEY.js)
+      forensics.html           forensics           data.html      open data
+    json/                    the JSON twin of every page (language-neutral; json/s/KEY.json
+                             for each station)
     data/                    open data, manifest.json and SHA256SUMS
-    assets/                  map layer, search index, forensic plots
+    assets/                  map layer, search index, station data (s/), plots
+
+Station pages and region lists are drawn in the browser from one data file each, not
+written three times as HTML: the copy of Belarus 2020 stays small enough to mirror.
     static/                  CSS, scripts, vendored Leaflet (with its licences)
 """
 
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import shutil
 import tempfile
 import time
@@ -32,12 +37,13 @@ from sqlalchemy import Engine
 
 from honestcount.errors import NotFoundError
 from honestcount.web import opendata, views
-from honestcount.web.i18n import LANGUAGES, translator
-from honestcount.web.render import STATIC, StaticUrls, region_key, render, station_keys
-from honestcount.web.routes import map_config
-from honestcount.web.site import VERDICT_CODE, Site
+from honestcount.web.i18n import LANGUAGES, Translator, translator
+from honestcount.web.pages_stations import map_config
+from honestcount.web.render import STATIC, StaticUrls, render, station_keys
+from honestcount.web.site import VERDICT_CODE, Site, Snapshot
 
 SEARCH_LIMIT = 200
+log = logging.getLogger(__name__)
 
 
 def _write(path: Path, text: str | bytes) -> int:
@@ -95,6 +101,32 @@ def search_index(snap, keys: dict[str, str]) -> bytes:
     return ("window.HC_INDEX=" + body + ";\n").encode()
 
 
+STATION_TEXT = (
+    "station.", "filter.", "common.", "verdict.", "sources.", "lines.", "rules.",
+    "violations.", "labels.region.", "labels.settlement.", "error.", "nav.",
+)  # fmt: skip
+
+
+def station_strings(t: Translator, eid: str) -> dict[str, str]:
+    """The words a static station page needs, in ``t``'s language."""
+    from honestcount.web.i18n import keys
+
+    wanted = (*STATION_TEXT, f"labels.option.{eid}.", "labels.election.")
+    return {k: t(k) for k in keys() if k.startswith(wanted)}
+
+
+def _aftermath(engine: Engine) -> dict[str, Any] | None:
+    """The aftermath ledger's public document, where the store holds a ledger."""
+    try:
+        from honestcount.ledger.web import aftermath_doc
+
+        doc = aftermath_doc(engine)
+    except Exception:  # no ledger tables in this store: the copy has no aftermath page
+        log.info("no aftermath ledger in this store", exc_info=True)
+        return None
+    return doc if doc.get("records") or doc.get("claims") else None
+
+
 def publish(
     engine: Engine,
     election_id: str,
@@ -107,146 +139,162 @@ def publish(
 
     Returns what was written: ``{"election", "out_dir", "index", "languages", "pages",
     "stations", "files", "bytes", "seconds", "manifest"}`` (``manifest`` being the open-data
-    manifest, with each file's SHA-256). Files already in ``out_dir`` are replaced; nothing
+    manifest, with each file's SHA-256). The estimates and forensics shown are the stored
+    runs (:mod:`honestcount.analyses`). Files already in ``out_dir`` are replaced; nothing
     else there is removed.
     """
     started = time.perf_counter()
     langs = [lang for lang in languages if lang in LANGUAGES] or ["en"]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    say = progress or (lambda _msg: None)
-    with tempfile.TemporaryDirectory(prefix="honestcount-publish-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="honestcount-publish-") as tmp:  # mode 0700
         site = Site(engine, tmp, background=False)
         try:
-            result = _publish(site, election_id, out, langs, say)
+            snap = site.snapshot(election_id)
+            if snap is None:
+                known = ", ".join(e["id"] for e in site.elections()) or "none"
+                raise NotFoundError(f"no election {election_id!r} in the store; it holds: {known}")
+            writer = Writer(site, snap, out, langs, progress or (lambda _msg: None))
+            result = writer.run()
         finally:
             site.close()
     result["seconds"] = round(time.perf_counter() - started, 2)
     return result
 
 
-def _publish(site: Site, eid: str, out: Path, langs: list[str], say) -> dict[str, Any]:
-    snap = site.snapshot(eid)
-    if snap is None:
-        known = ", ".join(e["id"] for e in site.elections()) or "none"
-        raise NotFoundError(f"no election {eid!r} in the store; it holds: {known}")
-    written = {"files": 0, "bytes": 0, "pages": 0}
+class Writer:
+    """One static copy being written (see :func:`publish`)."""
 
-    def put(rel: str, content: str | bytes, page: bool = False) -> None:
-        written["bytes"] += _write(out / rel, content)
-        written["files"] += 1
-        written["pages"] += int(page)
+    def __init__(
+        self, site: Site, snap: Snapshot, out: Path, langs: list[str], say: Callable[[str], None]
+    ):
+        self.site, self.snap, self.out, self.langs, self.say = site, snap, out, langs, say
+        self.eid = snap.id
+        self.written = {"files": 0, "bytes": 0, "pages": 0}
+        self.keys = station_keys(snap.index.index)
+        generated = dt.datetime.now(dt.UTC)
+        self.tr = {lang: translator(lang) for lang in langs}
+        self.aftermath = _aftermath(site.engine)
+        self.generated = {lang: self.tr[lang].datetime(generated) for lang in langs}
 
-    keys = station_keys(snap.index.index)
-    generated = dt.datetime.now(dt.UTC)
+    def put(self, rel: str, content: str | bytes, page: bool = False) -> None:
+        self.written["bytes"] += _write(self.out / rel, content)
+        self.written["files"] += 1
+        self.written["pages"] += int(page)
 
-    say("estimates and forensics")
-    overview = views.overview_doc(site, snap, wait=True)
-    forensics = views.forensics_doc(site, snap, wait=True)
-    plots = site.cache_dir(snap) / "plots"
-    if plots.is_dir():
-        for png in plots.iterdir():
-            written["bytes"] += _copy(png, out / "assets" / "plots" / png.name)
-            written["files"] += 1
+    def copy(self, src: Path, rel: str) -> None:
+        self.written["bytes"] += _copy(src, self.out / rel)
+        self.written["files"] += 1
 
-    say("open data")
-    from honestcount.store.verdicts import load_station_verdicts
-
-    est = views.estimates(site, snap, wait=True)
-    manifest = opendata.build(
-        site.engine,
-        eid,
-        site.election_data(snap),
-        load_station_verdicts(site.engine, eid) if snap.verified else None,
-        est.get("result") if est.get("status") == "ready" else None,
-        out / "data",
-        stamp=snap.stamp,
-        public=site.public_counts(eid),
-    )
-    written["files"] += len(manifest["files"]) + 2
-    written["bytes"] += sum(f["bytes"] for f in manifest["files"])
-    written["bytes"] += sum(
-        (out / "data" / n).stat().st_size for n in (opendata.MANIFEST, opendata.SUMS)
-    )
-    data_doc = {"election": views.election_head(snap), "status": "ready", "manifest": manifest}
-
-    say("assets")
-    for path in STATIC.rglob("*"):
-        if path.is_file():
-            written["bytes"] += _copy(path, out / "static" / path.relative_to(STATIC))
-            written["files"] += 1
-    put("assets/map-layer.js", views.layer_js(snap, keys))
-    put("assets/search-index.js", search_index(snap, keys))
-
-    say("JSON twins")
-    map_doc = views.map_doc(snap)
-    put("json/overview.json", _json(overview))
-    put("json/map.json", _json(map_doc))
-    everything = snap.filter()
-    put(
-        "json/map.geojson", _json(views.geojson(snap, everything, per_page=max(1, len(everything))))
-    )
-    stations_all = views.station_rows(snap, everything)
-    for row in stations_all:
-        row["json"] = f"s/{keys[row['id']]}.json"
-    put(
-        "json/stations.json",
-        _json(
-            {
-                "election": views.election_head(snap),
-                "total": len(stations_all),
-                "stations": stations_all,
-            }
-        ),
-    )
-    put("json/forensics.json", _json(forensics))
-    put("json/data.json", _json(data_doc))
-    regions = map_doc["regions"]
-    region_docs = {}
-    for r in regions:
-        positions = (
-            snap.filter(region=r["region"])
-            if r["region"]
-            else [i for i, x in enumerate(snap.index["region"]) if x is None]
-        )
-        doc = views.stations_doc(snap, region=r["region"], per_page=views.MAX_PER_PAGE)
-        rows = views.station_rows(snap, positions)
-        doc.update(total=len(rows), page=1, pages=1, per_page=len(rows), stations=rows)
-        region_docs[region_key(r["region"])] = doc
-        put(f"json/regions/{region_key(r['region'])}.json", _json(doc))
-
-    say("pages")
-    scale = views.chart_scale(overview)
-    tr = {lang: translator(lang) for lang in langs}
-    gen = {lang: tr[lang].datetime(generated) for lang in langs}
-
-    def page(lang: str, rel: str, template: str, title: str, **context) -> None:
-        u = StaticUrls(lang, f"{lang}/{rel}", keys, eid)
+    def page(self, lang: str, rel: str, template: str, title: str, **context: Any) -> None:
+        u = StaticUrls(lang, f"{lang}/{rel}", self.keys, self.eid, self.aftermath is not None)
         html = render(
             template,
-            t=tr[lang],
+            t=self.tr[lang],
             u=u,
             title=title,
-            election=snap.election,
-            generated=gen[lang],
-            languages=langs,
+            election=self.snap.election,
+            generated=self.generated[lang],
+            languages=self.langs,
             **context,
         )
-        put(f"{lang}/{rel}", html, page=True)
+        self.put(f"{lang}/{rel}", html, page=True)
 
-    choices = views.stations_doc(snap, per_page=1)["choices"]
-    for lang in langs:
-        t = tr[lang]
-        page(
-            lang,
-            "index.html",
-            "overview.html",
-            snap.election["name"],
-            doc=overview,
-            page="overview",
-            scale=scale,
+    def run(self) -> dict[str, Any]:
+        snap = self.snap
+        self.say("estimates and forensics (stored runs)")
+        overview = views.overview_doc(self.site, snap, wait=True)
+        forensics = views.forensics_doc(self.site, snap, wait=True)
+        for lang in self.langs:
+            views.honest_plot(self.site, snap, lang)
+        plots = self.site.cache_dir(snap) / "plots"
+        if plots.is_dir():
+            for png in plots.iterdir():
+                self.copy(png, f"assets/plots/{png.name}")
+        self.say("open data")
+        manifest = self.open_data()
+        data_doc = {"election": views.election_head(snap), "status": "ready", "manifest": manifest}
+        self.say("assets")
+        for path in STATIC.rglob("*"):
+            if path.is_file():
+                self.copy(path, f"static/{path.relative_to(STATIC)}")
+        self.put("assets/map-layer.js", views.layer_js(snap, self.keys))
+        self.put("assets/search-index.js", search_index(snap, self.keys))
+        self.say("JSON twins")
+        map_doc = views.map_doc(snap)
+        self.twins(overview, forensics, data_doc, map_doc)
+        self.say("pages")
+        for lang in self.langs:
+            self.language_pages(lang, overview, forensics, data_doc, map_doc)
+        self.say(f"{len(snap.index):,} station pages")
+        self.station_pages()
+        if self.aftermath is not None:
+            self.aftermath_pages(self.aftermath)
+        self.index_page()
+        return {
+            "election": self.eid,
+            "out_dir": str(self.out),
+            "index": str(self.out / "index.html"),
+            "languages": self.langs,
+            "stations": len(snap.index),
+            **self.written,
+            "manifest": manifest,
+        }
+
+    def open_data(self) -> dict[str, Any]:
+        from honestcount.store.verdicts import load_station_verdicts
+
+        site, snap = self.site, self.snap
+        est = views.estimates(site, snap, wait=True)
+        manifest = opendata.build(
+            site.engine,
+            self.eid,
+            site.election_data(snap),
+            load_station_verdicts(site.engine, self.eid) if snap.verified else None,
+            est.get("result") if est["status"] == "ready" else None,
+            self.out / "data",
+            stamp=site.version(snap),
+            public=site.public_counts(self.eid),
+            provenance=est.get("provenance"),
         )
-        config = map_config(t, map_doc, {"mode": "static", "prefix": "s/"}, None)
+        self.written["files"] += len(manifest["files"]) + 2
+        self.written["bytes"] += sum(f["bytes"] for f in manifest["files"])
+        self.written["bytes"] += sum(
+            (self.out / "data" / n).stat().st_size for n in (opendata.MANIFEST, opendata.SUMS)
+        )
+        return manifest
+
+    def twins(self, overview: dict, forensics: dict, data_doc: dict, map_doc: dict) -> None:
+        """The language-neutral JSON twins."""
+        snap = self.snap
+        self.put("json/overview.json", _json(overview))
+        self.put("json/map.json", _json(map_doc))
+        everything = snap.filter()
+        whole = views.geojson(snap, everything, per_page=max(1, len(everything)))
+        self.put("json/map.geojson", _json(whole))
+        rows = views.station_rows(snap, everything)
+        for row in rows:
+            row["json"] = f"s/{self.keys[row['id']]}.json"
+        head = views.election_head(snap)
+        self.put(
+            "json/stations.json", _json({"election": head, "total": len(rows), "stations": rows})
+        )
+        self.put("json/forensics.json", _json(forensics))
+        self.put("json/data.json", _json(data_doc))
+
+    def language_pages(
+        self,
+        lang: str,
+        overview: dict,
+        forensics: dict,
+        data_doc: dict,
+        map_doc: dict,
+    ) -> None:
+        snap, t, page = self.snap, self.tr[lang], self.page
+        scale = views.chart_scale(overview)
+        name = t.label("election", self.eid, snap.election["name"])
+        page(lang, "index.html", "overview.html", name, doc=overview, page="overview", scale=scale)
+        config = map_config(t, map_doc, {"mode": "static", "prefix": "station.html?id="}, None)
         page(
             lang,
             "map.html",
@@ -261,20 +309,7 @@ def _publish(site: Site, eid: str, out: Path, langs: list[str], say) -> dict[str
         page(
             lang, "stations.html", "regions.html", t("stations.title"), doc=map_doc, page="stations"
         )
-        search_cfg = {
-            "lang": lang,
-            "group": t.group,
-            "prefix": "s/",
-            "limit": SEARCH_LIMIT,
-            "codes": VERDICT_CODE,
-            "labels": {c: t(f"verdict.{v}.label") for v, c in VERDICT_CODE.items()},
-            "regionLabels": [t.label("region", r) for r in snap.regions],
-            "strings": {
-                "count": t("stations.count"),
-                "first": t("search.first"),
-                "missing": t("search.missing"),
-            },
-        }
+        choices = views.stations_doc(snap, per_page=1)["choices"]
         page(
             lang,
             "search.html",
@@ -282,19 +317,8 @@ def _publish(site: Site, eid: str, out: Path, langs: list[str], say) -> dict[str
             t("stations.title"),
             page="stations",
             doc={"election": views.election_head(snap), "choices": choices},
-            config=search_cfg,
+            config=self.search_config(lang),
         )
-        for rkey, doc in region_docs.items():
-            page(
-                lang,
-                f"regions/{rkey}.html",
-                "stations.html",
-                t("stations.title"),
-                doc=doc,
-                page="stations",
-                prev_url=None,
-                next_url=None,
-            )
         page(
             lang,
             "forensics.html",
@@ -306,43 +330,82 @@ def _publish(site: Site, eid: str, out: Path, langs: list[str], say) -> dict[str
         )
         page(lang, "data.html", "data.html", t("data.title"), doc=data_doc, page="data")
 
-    say(f"{len(snap.index):,} station pages")
-    for n, sid in enumerate(snap.index.index, 1):
-        doc = views.station_doc(site, snap, sid)
-        put(f"json/s/{keys[sid]}.json", _json(doc))
-        for lang in langs:
-            page(
-                lang,
-                f"s/{keys[sid]}.html",
-                "station.html",
-                tr[lang]("station.title", id=sid),
-                doc=doc,
-                page="stations",
-            )
-        if n % 10000 == 0:
-            say(f"{n:,} stations")
+    def search_config(self, lang: str) -> dict[str, Any]:
+        t = self.tr[lang]
+        return {
+            "lang": lang,
+            "group": t.group,
+            "prefix": "station.html?id=",
+            "limit": SEARCH_LIMIT,
+            "codes": VERDICT_CODE,
+            "labels": {c: t(f"verdict.{v}.label") for v, c in VERDICT_CODE.items()},
+            "regionLabels": [t.label("region", r) for r in self.snap.regions],
+            "strings": {
+                "count": t("stations.count"),
+                "first": t("search.first"),
+                "missing": t("search.missing"),
+            },
+        }
 
-    names = {lang: translator(lang)("lang.self") for lang in langs}
-    choose = {lang: translator(lang)("static.choose") for lang in langs}
-    index = render(
-        "static_index.html",
-        t=translator(langs[0]),
-        u=None,
-        election=snap.election,
-        languages=langs,
-        names=names,
-        choose=choose,
-    )
-    put("index.html", index, page=True)
-    return {
-        "election": eid,
-        "out_dir": str(out),
-        "index": str(out / "index.html"),
-        "languages": langs,
-        "stations": len(snap.index),
-        **written,
-        "manifest": manifest,
-    }
+    def station_pages(self) -> None:
+        """Each station's data once (its JSON twin and the script its page reads) and one
+        page per language that draws any station."""
+        from honestcount.web.station import station_details
+
+        head = views.election_head(self.snap)
+        public = self.site.public_counts(self.eid)
+        details = station_details(self.site.engine, self.snap, public)
+        for n, (sid, detail) in enumerate(details, 1):
+            body = _json({"election": head, **detail})
+            self.put(f"json/s/{self.keys[sid]}.json", body)
+            self.put(f"assets/s/{self.keys[sid]}.js", b"window.HC_STATION=" + body + b";\n")
+            if n % 10000 == 0:
+                self.say(f"{n:,} stations")
+        for lang in self.langs:
+            t = self.tr[lang]
+            config = {
+                "data": "../assets/s/",
+                "group": t.group,
+                "decimal": t.decimal,
+                "codes": VERDICT_CODE,
+                "strings": station_strings(t, self.eid),
+            }
+            title = t("stations.title")
+            self.page(
+                lang, "station.html", "station_static.html", title, config=config, page="stations"
+            )
+
+    def aftermath_pages(self, doc: dict[str, Any]) -> None:
+        """The aftermath figures and claims (not the relatives' search: it needs the key)."""
+        from honestcount.ledger.web import timeline_svg
+
+        public = {k: v for k, v in doc.items() if k != "links"}
+        self.put("json/aftermath.json", _json(public))
+        for lang in self.langs:
+            t = self.tr[lang]
+            chart = timeline_svg(doc["by_day"], t)
+            self.page(
+                lang,
+                "aftermath.html",
+                "ledger/aftermath.html",
+                t("ledger.title"),
+                doc=doc,
+                chart=chart,
+                page="aftermath",
+            )
+
+    def index_page(self) -> None:
+        langs = self.langs
+        index = render(
+            "static_index.html",
+            t=translator(langs[0]),
+            u=None,
+            election=self.snap.election,
+            languages=langs,
+            names={lang: translator(lang)("lang.self") for lang in langs},
+            choose={lang: translator(lang)("static.choose") for lang in langs},
+        )
+        self.put("index.html", index, page=True)
 
 
 def _copy(src: Path, dst: Path) -> int:

@@ -27,8 +27,8 @@ STATIC = HERE / "static"
 SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
 
 
-def _query(params: dict[str, Any]) -> str:
-    pairs = []
+def query_string(params: dict[str, Any]) -> str:
+    pairs: list[tuple[str, str]] = []
     for key, value in params.items():
         if value is None or value == "" or value == []:
             continue
@@ -71,16 +71,16 @@ class ServerUrls:
         return self._e(eid)
 
     def map(self, eid: str, **params) -> str:
-        return self._e(eid) + "/map" + _query(params)
+        return self._e(eid) + "/map" + query_string(params)
 
     def layer(self, eid: str, stamp: str) -> str:
         return self._e(eid) + f"/map-layer.js?v={stamp}"
 
     def geojson(self, eid: str, **params) -> str:
-        return self._e(eid) + "/map.geojson" + _query(params)
+        return self._e(eid) + "/map.geojson" + query_string(params)
 
     def stations(self, eid: str, **params) -> str:
-        return self._e(eid) + "/stations" + _query(params)
+        return self._e(eid) + "/stations" + query_string(params)
 
     def search(self, eid: str, **params) -> str:
         return self.stations(eid, **params)
@@ -106,16 +106,19 @@ class ServerUrls:
     def static(self, path: str) -> str:
         return f"{self.root}/static/{path}?v={self.v}"
 
+    def aftermath(self) -> str | None:
+        return f"{self.root}/aftermath"
+
     def twin(self) -> str:
         """This page's JSON twin: the same URL with ``.json``."""
         path = self.path.rstrip("/") or "/index"
         if path == self.root or path == "":
             path = "/index"
         params = {k: v for k, v in self.query.items() if k != "lang"}
-        return f"{path}.json" + _query(params)
+        return f"{path}.json" + query_string(params)
 
     def switch(self, lang: str) -> str:
-        return self.path + _query({**self.query, "lang": lang})
+        return self.path + query_string({**self.query, "lang": lang})
 
 
 def station_key(sid: str) -> str:
@@ -144,12 +147,15 @@ def region_key(region: str | None) -> str:
 class StaticUrls:
     """Links inside a static copy: relative, so it works from any host or from disk.
 
-    ``page`` is the page's path inside the copy (``en/s/01-010-0001.html``).
+    ``page`` is the page's path inside the copy (``en/station.html``).
     """
 
     static_site = True
 
-    def __init__(self, lang: str, page: str, keys: dict[str, str], eid: str):
+    def __init__(
+        self, lang: str, page: str, keys: dict[str, str], eid: str, aftermath: bool = False
+    ):
+        self.has_aftermath = aftermath
         self.lang = lang
         self.page = page
         self.keys = keys
@@ -165,7 +171,7 @@ class StaticUrls:
     overview = home
 
     def map(self, eid: str, **params) -> str:
-        return self._p(f"{self.lang}/map.html") + _query(params)
+        return self._p(f"{self.lang}/map.html") + query_string(params)
 
     def layer(self, eid: str, stamp: str) -> str:
         return self._p("assets/map-layer.js")
@@ -178,17 +184,16 @@ class StaticUrls:
 
     def stations(self, eid: str, **params) -> str:
         params = {k: v for k, v in params.items() if v not in (None, "", [])}
-        if set(params) == {"region"}:
-            return self._p(f"{self.lang}/regions/{region_key(params['region'])}.html")
-        if params:
-            return self._p(f"{self.lang}/search.html") + _query(params)
+        if params:  # a region's list too: the search page draws it from the index
+            return self._p(f"{self.lang}/search.html") + query_string(params)
         return self._p(f"{self.lang}/stations.html")
 
     def search(self, eid: str, **params) -> str:
-        return self._p(f"{self.lang}/search.html") + _query(params)
+        return self._p(f"{self.lang}/search.html") + query_string(params)
 
     def station(self, eid: str, sid: str) -> str:
-        return self._p(f"{self.lang}/s/{self.keys[sid]}.html")
+        """One page per language draws every station (``station.js``) from its data."""
+        return self._p(f"{self.lang}/station.html?id={self.keys[sid]}")
 
     def station_json(self, eid: str, sid: str) -> str:
         return self._p(f"json/s/{self.keys[sid]}.json")
@@ -208,13 +213,19 @@ class StaticUrls:
     def static(self, path: str) -> str:
         return self._p(f"static/{path}")
 
+    def aftermath(self) -> str | None:
+        """The aftermath figures, where the copy has them."""
+        return self._p(f"{self.lang}/aftermath.html") if self.has_aftermath else None
+
     def twin(self) -> str:
         name = self.page.split("/", 1)[1]
         if name == "index.html":
             return self._p("json/overview.json")
         if name == "data.html":
             return self._p("data/manifest.json")
-        if name == "search.html":
+        if name == "aftermath.html":
+            return self._p("json/aftermath.json")
+        if name in ("search.html", "station.html"):
             return self._p("json/stations.json")
         return self._p("json/" + name.removesuffix(".html") + ".json")
 

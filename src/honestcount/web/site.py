@@ -7,9 +7,11 @@ page reads that one station's rows straight from the store. Each snapshot carrie
 (import time, verification time, evidence digest): when the store changes, the next request
 rebuilds it.
 
-The heavier analyses (independent estimates, forensics, open-data files) need the whole
-:class:`~honestcount.model.ElectionData`; they run once per stamp in one background worker and
-are kept on disk in the cache folder, so a restart finds them ready.
+The analyses (independent estimates, forensics) are stored results
+(:mod:`honestcount.analyses`): the pages read the newest run on the current evidence and only
+compute the defaults, once, when none is stored. Nothing is cached outside the store but the
+files that must be on disk (forensic plots, open data), and those go to
+``Settings.cache_dir`` or to a private folder (mode 0700) made for this process.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ import hashlib
 import json
 import logging
 import os
-import pickle
 import shutil
 import tempfile
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +36,12 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, func, literal_column, select
 
-from honestcount.model import PROTOCOL_LINES
+from honestcount import analyses
+from honestcount.model import ElectionData
 from honestcount.results import plain
+from honestcount.settings import get_settings
 from honestcount.store import tables as t
-from honestcount.store.queries import SOURCE_PREFERENCE, of_election, preferred_source, read_frame
+from honestcount.store.queries import of_election, preferred_source, read_frame
 from honestcount.web.privacy import Guard
 
 log = logging.getLogger(__name__)
@@ -86,7 +91,7 @@ class Snapshot:
     official_sums: dict[str, float]
     ballots_cast_sum: float | None
     violation_codes: dict[str, str]
-    coverage: dict[str, int]
+    coverage: dict[str, Any]
     search_text: pd.Series
     regions: list[str]
     settlement_types: list[str]
@@ -141,9 +146,11 @@ class Snapshot:
             mask &= failed.str.split(";").map(lambda rules: check in rules).to_numpy(dtype=bool)
         exact = np.zeros(0, dtype=np.int64)
         if q and q.strip():
-            needle = q.strip().lower()
-            mask &= self.search_text.str.contains(needle, regex=False).to_numpy()
-            exact_pos = ix.index.get_indexer([q.strip()])
+            from honestcount.web.search import fold
+
+            needle = fold(q)
+            mask &= self.search_text.str.contains(needle, regex=False).to_numpy(dtype=bool)
+            exact_pos = ix.index.get_indexer(pd.Index([q.strip()]))
             exact = exact_pos[(exact_pos >= 0)]
             exact = exact[mask[exact]]
         positions = np.flatnonzero(mask)
@@ -192,9 +199,11 @@ def _official_sums(conn, in_election) -> tuple[dict[str, float], float | None]:
             ),
         )
     )
-    sums = official.groupby("option_id")["votes"].sum() if len(official) else {}
+    by_option: dict[Any, Any] = (
+        official.groupby("option_id")["votes"].sum().to_dict() if len(official) else {}
+    )
     return (
-        {k: float(v) for k, v in dict(sums).items()},
+        {k: float(v) for k, v in by_option.items()},
         float(lines["value"].sum()) if len(lines) else None,
     )
 
@@ -215,412 +224,219 @@ def _json(value):
     return value
 
 
+def private_folder() -> Path:
+    """Where this process keeps files that must be on disk (plots, open data):
+    ``Settings.cache_dir`` if the operator set one, else a new folder only this user can
+    read (never a predictable name under the system temp directory)."""
+    configured = get_settings().cache_dir
+    if configured is not None:
+        folder = Path(configured)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return folder
+    return Path(tempfile.mkdtemp(prefix="honestcount-web-"))
+
+
+@dataclass(frozen=True)
+class State:
+    """What the store says about one election now: the snapshot's stamp and a marker that
+    changes whenever an analysis is stored."""
+
+    stamp: str
+    analyses: str
+    checked: float
+
+
 class Site:
-    """The data behind the public pages of every election in one store."""
+    """The data behind the public pages of every election in one store.
+
+    ``freshness``: how many seconds a page may lag behind the store (the store is asked at
+    most this often whether an election changed).
+    """
 
     def __init__(
         self,
         engine: Engine,
-        cache_dir: str | os.PathLike | None = None,
+        cache_dir: str | os.PathLike[str] | None = None,
         *,
         background: bool = True,
+        freshness: float = 1.0,
     ):
         self.engine = engine
-        root = cache_dir or os.environ.get("HONESTCOUNT_WEB_CACHE")
-        if root is None:
-            url = engine.url.render_as_string(hide_password=True)
-            root = Path(tempfile.gettempdir()) / "honestcount-web" / stamp_of(url)
-        self.cache_root = Path(root)
+        self._cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self._owned_cache = False
         self.background = background
+        self.freshness = freshness
         self._snapshots: dict[str, Snapshot] = {}
+        self._states: dict[str, State] = {}
         self._lock = threading.Lock()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=WORKER)
-        self._jobs: dict[tuple[str, str, str], Future] = {}
-        self._data: tuple[str, Any] | None = None  # the last full ElectionData loaded
+        self._jobs: dict[tuple[str, ...], Future[dict[str, Any]]] = {}
+        self._data: tuple[str, ElectionData, str] | None = None  # stamp, data, digest
         self._data_lock = threading.Lock()
         self.public_counts = Guard(engine)  # what may be shown of the intake's counts
 
+    @property
+    def cache_root(self) -> Path:
+        if self._cache_dir is None:
+            with self._lock:
+                if self._cache_dir is None:
+                    self._cache_dir = private_folder()
+                    self._owned_cache = get_settings().cache_dir is None
+        return self._cache_dir
+
     # snapshots --------------------------------------------------------------------------
-    def _stamp_row(self, election_id: str):
-        e, v = t.elections, t.verifications
+    def state(self, election_id: str) -> State | None:
+        """The election's stamp and analyses marker, asked of the store at most every
+        ``freshness`` seconds; None if the store has no such election."""
+        now = time.monotonic()
+        known = self._states.get(election_id)
+        if known is not None and now - known.checked < self.freshness:
+            return known
+        e, v, a = t.elections, t.verifications, t.analyses
         query = (
             select(e.c.imported_at, v.c.computed_at, v.c.evidence_digest)
             .select_from(e.outerjoin(v, v.c.election_id == e.c.id))
             .where(e.c.id == election_id)
         )
+        marker = select(func.count(), func.max(a.c.computed_at)).where(
+            a.c.election_id == election_id
+        )
         with self.engine.connect() as conn:
-            return conn.execute(query).first()
+            row = conn.execute(query).first()
+            if row is None:
+                self._states.pop(election_id, None)
+                return None
+            count, newest = conn.execute(marker).one()
+        stamp = stamp_of(election_id, row.imported_at, row.computed_at, row.evidence_digest)
+        state = State(stamp, stamp_of(count, newest), now)
+        self._states[election_id] = state
+        return state
+
+    def version(self, snap: Snapshot) -> str:
+        """Changes whenever anything a page of ``snap`` shows may have changed."""
+        state = self._states.get(snap.id)
+        return f"{snap.stamp}.{state.analyses if state else ''}"
+
+    def settled(self, snap: Snapshot) -> bool:
+        """Whether no analysis of this state of the election is still being computed."""
+        version = self.version(snap)
+        return all(f.done() for k, f in list(self._jobs.items()) if k[2] == version)
+
+    def elections_version(self) -> str:
+        """Changes when an election is imported or removed (asked at most every
+        ``freshness`` seconds)."""
+        now = time.monotonic()
+        known = self._states.get("")
+        if known is None or now - known.checked >= self.freshness:
+            e = t.elections
+            with self.engine.connect() as conn:
+                row = conn.execute(select(func.count(), func.max(e.c.imported_at))).one()
+            known = State(stamp_of(*row), "", now)
+            self._states[""] = known
+        return known.stamp
 
     def elections(self) -> list[dict[str, Any]]:
         from honestcount.store.repository import list_elections
 
         frame = list_elections(self.engine)
-        out = []
-        for row in frame.to_dict("records"):
-            out.append(
-                {
-                    "id": row["id"],
-                    "name": row["name"],
-                    "country": row["country"],
-                    "date": row["date"].isoformat() if row["date"] is not None else None,
-                    "stations": int(row["stations"]),
-                    "registered_voters": plain(row["registered_voters"]),
-                }
-            )
-        return out
+        return [
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "country": row["country"],
+                "date": row["date"].isoformat() if row["date"] is not None else None,
+                "stations": int(row["stations"]),
+                "registered_voters": plain(row["registered_voters"]),
+            }
+            for row in frame.to_dict("records")
+        ]
 
     def snapshot(self, election_id: str) -> Snapshot | None:
         """The election's snapshot, rebuilt when the store changed; None if unknown."""
-        row = self._stamp_row(election_id)
-        if row is None:
+        state = self.state(election_id)
+        if state is None:
             return None
-        stamp = stamp_of(election_id, row.imported_at, row.computed_at, row.evidence_digest)
         snap = self._snapshots.get(election_id)
-        if snap is not None and snap.stamp == stamp:
+        if snap is not None and snap.stamp == state.stamp:
             return snap
         with self._lock:
             snap = self._snapshots.get(election_id)
-            if snap is None or snap.stamp != stamp:
-                snap = self._load_saved(election_id, stamp)
-                if snap is None:
-                    snap = self._build(election_id, stamp)
-                    self._save(snap)
+            if snap is None or snap.stamp != state.stamp:
+                snap = build_snapshot(self.engine, election_id, state.stamp)
                 self._snapshots[election_id] = snap
+                self._forget(election_id, state.stamp)
         return snap
 
-    def _saved_path(self, election_id: str, stamp: str) -> Path:
-        return self.cache_root / election_id / stamp / "snapshot.pickle"
-
-    def _load_saved(self, election_id: str, stamp: str) -> Snapshot | None:
-        """A snapshot saved by an earlier process for the same stamp (a restart is quick)."""
-        path = self._saved_path(election_id, stamp)
-        try:
-            with path.open("rb") as f:
-                state = pickle.load(f)
-            return Snapshot(**state)
-        except FileNotFoundError:
-            return None
-        except Exception:  # a stale or partial file: rebuild
-            log.warning("ignoring unreadable %s", path)
-            return None
-
-    def _save(self, snap: Snapshot) -> None:
-        path = self._saved_path(snap.id, snap.stamp)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            state = {
-                f.name: getattr(snap, f.name)
-                for f in fields(Snapshot)
-                if f.name not in ("cache", "lock")
-            }
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as f:
-                pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(path)
-        except OSError:
-            log.warning("could not save the snapshot to %s", path)
+    def _forget(self, election_id: str, stamp: str) -> None:
+        """Drop what belonged to earlier states of the election (jobs, files on disk)."""
+        for key in [k for k in self._jobs if k[0] == election_id and k[1] != stamp]:
+            del self._jobs[key]
+        if self._cache_dir is None:
             return
-        for old in path.parent.parent.iterdir():  # earlier stamps of this election are stale
-            if old.is_dir() and old.name != snap.stamp:
-                shutil.rmtree(old, ignore_errors=True)
-
-    def _build(self, election_id: str, stamp: str) -> Snapshot:
-        s, v = t.stations, t.station_verdicts
-        with self.engine.connect() as conn:
-            e = conn.execute(select(t.elections).where(t.elections.c.id == election_id)).one()
-            options = [
-                {"id": o.id, "name": o.name, "kind": o.kind, "position": o.position}
-                for o in conn.execute(
-                    select(t.options)
-                    .where(t.options.c.election_id == election_id)
-                    .order_by(t.options.c.position)
-                ).all()
-            ]
-            index = read_frame(
-                conn,
-                select(
-                    s.c.pk,
-                    s.c.station_id,
-                    s.c.region,
-                    s.c.district,
-                    s.c.settlement_type,
-                    s.c.town,
-                    s.c.name,
-                    s.c.latitude,
-                    s.c.longitude,
-                    s.c.registered_voters,
-                    v.c.verdict,
-                    v.c.proven_excess,
-                    _failed_checks(conn, v.c.details).label("failed_checks"),
-                )
-                .select_from(s.outerjoin(v, v.c.station_pk == s.c.pk))
-                .where(s.c.election_id == election_id)
-                .order_by(s.c.pk),
-            )
-            in_election = of_election(conn, election_id)
-            official_sums, cast_sum = _official_sums(conn, in_election)
-            with_official = conn.execute(
-                select(func.count(func.distinct(t.official_votes.c.station_pk))).where(
-                    in_election(t.official_votes)
-                )
-            ).scalar_one()
-            with_voters = conn.execute(
-                select(func.count(func.distinct(t.voter_evidence.c.station_pk))).where(
-                    in_election(t.voter_evidence)
-                )
-            ).scalar_one()
-            with_observers = conn.execute(
-                select(func.count(func.distinct(t.observer_reports.c.station_pk))).where(
-                    and_(in_election(t.observer_reports), t.observer_reports.c.observers > 0)
-                )
-            ).scalar_one()
-            with_violations = conn.execute(
-                select(func.count(func.distinct(t.observer_violations.c.station_pk))).where(
-                    in_election(t.observer_violations)
-                )
-            ).scalar_one()
-            totals = dict(
-                conn.execute(
-                    select(t.national_totals.c.line, t.national_totals.c.value).where(
-                        t.national_totals.c.election_id == election_id
-                    )
-                ).all()
-            )
-            codes = dict(
-                conn.execute(
-                    select(t.violation_codes.c.code, t.violation_codes.c.reason).where(
-                        t.violation_codes.c.election_id == election_id
-                    )
-                ).all()
-            )
-            ver = conn.execute(
-                select(t.verifications).where(t.verifications.c.election_id == election_id)
-            ).first()
-
-        report = _json(ver.report) if ver is not None else None
-        index["verdict"] = index["verdict"].fillna(UNVERIFIED)
-        index["proven_excess"] = index["proven_excess"].fillna(0).astype("int64")
-        for col in ("latitude", "longitude", "registered_voters"):
-            index[col] = pd.to_numeric(index[col], errors="coerce").astype("float64")
-        index = index.set_index("station_id")
-        text = (
-            index.index.to_series()
-            + " "
-            + index["town"].fillna("")
-            + " "
-            + index["name"].fillna("")
-            + " "
-            + index["district"].fillna("")
-        ).str.lower()
-        election = {
-            "id": e.id,
-            "name": e.name,
-            "country": e.country,
-            "date": e.date.isoformat() if e.date else None,
-            "protocol_schema": e.protocol_schema,
-            "source": e.source,
-            "imported_at": e.imported_at.isoformat() if e.imported_at else None,
-        }
-        located = index["latitude"].notna() & index["longitude"].notna()
-        return Snapshot(
-            election=election,
-            options=options,
-            stamp=stamp,
-            report=report,
-            computed_at=ver.computed_at.isoformat() if ver is not None else None,
-            thresholds=_json(ver.thresholds) if ver is not None else None,
-            index=index,
-            national_totals={k: float(v) for k, v in totals.items()},
-            official_sums=official_sums,
-            ballots_cast_sum=cast_sum,
-            violation_codes=codes,
-            coverage={
-                "stations": len(index),
-                "stations_with_official_result": int(with_official),
-                "stations_with_voter_evidence": int(with_voters),
-                "stations_with_observers": int(with_observers),
-                "stations_with_violations": int(with_violations),
-                "stations_located": int(located.sum()),
-                # the national figure where the commission announced one: a sum over the
-                # stations whose protocol is known would read as the country's electorate
-                "registered_voters": plain(
-                    totals.get("registered_voters", index["registered_voters"].sum(min_count=1))
-                ),
-            },
-            search_text=text,
-            regions=sorted(index["region"].dropna().unique().tolist()),
-            settlement_types=sorted(index["settlement_type"].dropna().unique().tolist()),
-        )
+        folder = self._cache_dir / election_id
+        if folder.is_dir():
+            for old in folder.iterdir():
+                if old.is_dir() and not old.name.startswith(stamp):
+                    shutil.rmtree(old, ignore_errors=True)
 
     # one station ------------------------------------------------------------------------
     def station(self, snap: Snapshot, station_id: str) -> dict[str, Any] | None:
         """Everything the store holds about one station, as plain JSON-ready values."""
-        try:
-            pos = snap.index.index.get_loc(station_id)
-        except KeyError:
-            return None
-        if not isinstance(pos, int | np.integer):
-            return None
-        pk = int(snap.index["pk"].iloc[pos])
-        s = t.stations
-        with self.engine.connect() as conn:
-            row = conn.execute(select(s).where(s.c.pk == pk)).one()
+        from honestcount.web.station import station_detail
 
-            def of_station(table, *columns):
-                return conn.execute(
-                    select(*[table.c[c] for c in columns]).where(table.c.station_pk == pk)
-                ).all()
+        return station_detail(self.engine, snap, station_id, self.public_counts(snap.id))
 
-            lines = of_station(t.protocol_lines, "source", "line", "value")
-            official = of_station(t.official_votes, "source", "option_id", "votes")
-            evidence = of_station(t.voter_evidence, "option_id", "declared", "photo", "source")
-            observers = of_station(t.observer_reports, "source", "observers", "turnout_count")
-            violations = of_station(t.observer_violations, "source", "code")
-            verdict = conn.execute(
-                select(
-                    t.station_verdicts.c.verdict,
-                    t.station_verdicts.c.proven_excess,
-                    t.station_verdicts.c.details,
-                ).where(t.station_verdicts.c.station_pk == pk)
-            ).first()
-            findings = conn.execute(
-                select(t.data_quality.c.rule, t.data_quality.c.detail).where(
-                    and_(
-                        t.data_quality.c.election_id == snap.id,
-                        t.data_quality.c.station_id == station_id,
-                    )
-                )
-            ).all()
-
-        rank = {src: i for i, src in enumerate(SOURCE_PREFERENCE)}
-        sources = sorted({r.source for r in (*lines, *official)}, key=lambda x: rank.get(x, 99))
-        main_source = sources[0] if sources else None
-        line_values = {r.line: int(r.value) for r in lines if r.source == main_source}
-        official_votes = {r.option_id: int(r.votes) for r in official if r.source == main_source}
-        other_sources = [
-            {
-                "source": src,
-                "lines": {r.line: int(r.value) for r in lines if r.source == src},
-                "official": {r.option_id: int(r.votes) for r in official if r.source == src},
-            }
-            for src in sources[1:]
-        ]
-        declared = {r.option_id: plain(r.declared) for r in evidence}
-        photo = {r.option_id: plain(r.photo) for r in evidence}
-        public = self.public_counts(snap.id)
-        if public.active:
-            for oid in list(declared):
-                declared[oid], photo[oid] = public.cell(station_id, oid, declared[oid], photo[oid])
-        details = _json(verdict.details) if verdict is not None else {}
-        options = []
-        for o in snap.options:
-            oid = o["id"]
-            off = official_votes.get(oid)
-            ph, de = photo.get(oid), declared.get(oid)
-            options.append(
-                {
-                    "id": oid,
-                    "name": o["name"],
-                    "kind": o["kind"],
-                    "official": off,
-                    "photo_confirmed": ph,
-                    "declared": de,
-                    "photo_minus_official": None if off is None or ph is None else ph - off,
-                    "declared_minus_official": None if off is None or de is None else de - off,
-                    "verdict": details.get(f"{oid}_verdict"),
-                }
-            )
-        ordered_lines = [k for k in PROTOCOL_LINES if k in line_values] + sorted(
-            k for k in line_values if k not in PROTOCOL_LINES
-        )
-        failed = [r for r in (details.get("failed_checks") or "").split(";") if r]
-        rules = (snap.report or {}).get("check_rules", {})
-        obs = observers[0] if observers else None
-        proven_options = [r for r in (details.get("proven_options") or "").split(";") if r]
-        return {
-            "station": {
-                "id": station_id,
-                "region": row.region,
-                "district": row.district,
-                "settlement_type": row.settlement_type,
-                "town": row.town,
-                "name": row.name,
-                "latitude": row.latitude,
-                "longitude": row.longitude,
-                "registered_voters": row.registered_voters,
-                "url": row.url,
-            },
-            "verdict": {
-                "verdict": verdict.verdict if verdict is not None else UNVERIFIED,
-                "proven_excess_votes": int(verdict.proven_excess) if verdict is not None else 0,
-                "proven_options": proven_options,
-                "declared_exceeds_options": [
-                    o["id"] for o in options if o["verdict"] == "declared_exceeds_official"
-                ],
-                "official_voters": plain(details.get("official_voters")),
-                "observer_turnout_count": plain(details.get("observer_turnout_count")),
-                "turnout_excess": plain(details.get("turnout_excess")),
-                "computed_at": snap.computed_at,
-                "thresholds": snap.thresholds,
-            },
-            "options": options,
-            "protocol": {
-                "source": main_source,
-                "lines": [{"line": k, "value": line_values[k]} for k in ordered_lines],
-                "other_sources": other_sources,
-            },
-            "failed_checks": [{"rule": r, "description": rules.get(r)} for r in failed],
-            "observers": {
-                "observers": plain(obs.observers) if obs else None,
-                "turnout_count": plain(obs.turnout_count) if obs else None,
-                "source": obs.source if obs else None,
-                "violations": [
-                    {"code": r.code, "reason": snap.violation_codes.get(r.code), "source": r.source}
-                    for r in sorted(violations, key=lambda r: (len(r.code), r.code))
-                ],
-            },
-            "data_quality": [{"rule": r.rule, "detail": r.detail} for r in findings],
-            "protocol_photo": None,  # no data set carries protocol photos yet; see docs/web.md
-            "source_url": web_url(row.url),
-        }
-
-    # background analyses ----------------------------------------------------------------
+    # analyses ---------------------------------------------------------------------------
     def cache_dir(self, snap: Snapshot) -> Path:
-        return self.cache_root / snap.id / snap.stamp
+        """Files of this state of the election (plots, open data)."""
+        return self.cache_root / snap.id / self.version(snap)
 
-    def election_data(self, snap: Snapshot):
+    def election_data(self, snap: Snapshot) -> ElectionData:
         """The whole ElectionData of ``snap`` (the last one loaded is kept in memory)."""
+        return self._loaded(snap)[0]
+
+    def evidence_digest(self, snap: Snapshot) -> str:
+        return self._loaded(snap)[1]
+
+    def _loaded(self, snap: Snapshot) -> tuple[ElectionData, str]:
         from honestcount.store.repository import load_election
 
         with self._data_lock:
             if self._data is not None and self._data[0] == snap.stamp:
-                return self._data[1]
+                return self._data[1], self._data[2]
             data = load_election(self.engine, snap.id)
-            self._data = (snap.stamp, data)
-            return data
+            digest = analyses.evidence_digest(data)
+            self._data = (snap.stamp, data, digest)
+            return data, digest
+
+    def analysis(self, snap: Snapshot, kind: str, *, wait: bool | None = None) -> dict[str, Any]:
+        """The stored analysis the pages show (``{"status": "ready", "stored":
+        StoredAnalysis}``): the newest run on the current evidence, else the defaults
+        computed once (in the background worker; ``{"status": "computing"}`` meanwhile)."""
+
+        def compute() -> dict[str, Any]:
+            stored = analyses.shown(self.engine, self.election_data(snap), kind)
+            return {"status": "ready", "stored": stored}
+
+        return self.job(snap, kind, compute, wait=wait)
 
     def job(
-        self, snap: Snapshot, kind: str, compute: Callable[[], dict], *, wait: bool | None = None
-    ) -> dict:
-        """The result of ``compute`` for this snapshot: from disk if done before, else run it
-        (in the background worker unless ``wait``); returns ``{"status": ..., ...}``."""
-        path = self.cache_dir(snap) / f"{kind}.json"
-        if path.exists():
-            try:
-                return json.loads(path.read_text(encoding="utf-8"))
-            except ValueError:
-                path.unlink(missing_ok=True)
-        key = (snap.id, snap.stamp, kind)
+        self,
+        snap: Snapshot,
+        kind: str,
+        compute: Callable[[], dict[str, Any]],
+        *,
+        wait: bool | None = None,
+    ) -> dict[str, Any]:
+        """``compute()`` once per state of the election: in the background worker unless
+        ``wait`` (by default: when the site runs without one). A background job that ends
+        within a second is waited for, so a quick read never shows "computing"."""
+        key = (snap.id, snap.stamp, self.version(snap), kind)
         wait = (not self.background) if wait is None else wait
 
-        def run() -> dict:
-            if path.exists():  # done meanwhile, by a job that needed it
-                try:
-                    return json.loads(path.read_text(encoding="utf-8"))
-                except ValueError:
-                    pass
+        def run() -> dict[str, Any]:
             try:
-                result = compute()
+                return compute()
             except Exception as exc:  # shown on the page, logged in full
                 log.exception("%s for %s failed", kind, snap.id)
                 return {
@@ -628,12 +444,6 @@ class Site:
                     "error": f"{type(exc).__name__}: {exc}",
                     "trace": traceback.format_exc(limit=3),
                 }
-            if result.get("status") == "ready":  # "unavailable" may change with an upgrade
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-                tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
-                tmp.replace(path)
-            return result
 
         if threading.current_thread().name.startswith(WORKER):
             return run()  # a job that needs another job's result: run it here, in order
@@ -643,11 +453,142 @@ class Site:
             if future is None or (retry and wait):
                 future = self._worker.submit(run)
                 self._jobs[key] = future
-        if wait:
-            return future.result()
-        if future.done():
-            return future.result()
-        return {"status": "computing"}
+        try:
+            return future.result(timeout=None if wait else 1.0)
+        except FutureTimeout:
+            return {"status": "computing"}
 
     def close(self) -> None:
         self._worker.shutdown(wait=False, cancel_futures=True)
+        if self._owned_cache and self._cache_dir is not None:
+            shutil.rmtree(self._cache_dir, ignore_errors=True)
+
+
+def _counts(conn: Any, election_id: str, in_election: Any) -> dict[str, Any]:
+    """Stations with each evidence layer, national totals and violation codes."""
+
+    def stations_with(table: Any, *extra: Any) -> int:
+        return int(
+            conn.execute(
+                select(func.count(func.distinct(table.c.station_pk))).where(
+                    and_(in_election(table), *extra)
+                )
+            ).scalar_one()
+        )
+
+    return {
+        "with_official": stations_with(t.official_votes),
+        "with_voters": stations_with(t.voter_evidence),
+        "with_observers": stations_with(t.observer_reports, t.observer_reports.c.observers > 0),
+        "with_violations": stations_with(t.observer_violations),
+        "totals": dict(
+            conn.execute(
+                select(t.national_totals.c.line, t.national_totals.c.value).where(
+                    t.national_totals.c.election_id == election_id
+                )
+            ).all()
+        ),
+        "codes": dict(
+            conn.execute(
+                select(t.violation_codes.c.code, t.violation_codes.c.reason).where(
+                    t.violation_codes.c.election_id == election_id
+                )
+            ).all()
+        ),
+    }
+
+
+def _station_index(conn: Any, election_id: str) -> pd.DataFrame:
+    s, v = t.stations, t.station_verdicts
+    index = read_frame(
+        conn,
+        select(
+            s.c.pk,
+            s.c.station_id,
+            s.c.region,
+            s.c.district,
+            s.c.settlement_type,
+            s.c.town,
+            s.c.name,
+            s.c.latitude,
+            s.c.longitude,
+            s.c.registered_voters,
+            v.c.verdict,
+            v.c.proven_excess,
+            _failed_checks(conn, v.c.details).label("failed_checks"),
+        )
+        .select_from(s.outerjoin(v, v.c.station_pk == s.c.pk))
+        .where(s.c.election_id == election_id)
+        .order_by(s.c.pk),
+    )
+    index["verdict"] = index["verdict"].fillna(UNVERIFIED)
+    index["proven_excess"] = index["proven_excess"].fillna(0).astype("int64")
+    for col in ("latitude", "longitude", "registered_voters"):
+        index[col] = pd.to_numeric(index[col], errors="coerce").astype("float64")
+    return index.set_index("station_id")
+
+
+def build_snapshot(engine: Engine, election_id: str, stamp: str) -> Snapshot:
+    """Read the lean picture of one election from the store (one pass, no evidence)."""
+    from honestcount.web.search import search_text
+
+    with engine.connect() as conn:
+        e = conn.execute(select(t.elections).where(t.elections.c.id == election_id)).one()
+        options = [
+            {"id": o.id, "name": o.name, "kind": o.kind, "position": o.position}
+            for o in conn.execute(
+                select(t.options)
+                .where(t.options.c.election_id == election_id)
+                .order_by(t.options.c.position)
+            ).all()
+        ]
+        index = _station_index(conn, election_id)
+        in_election = of_election(conn, election_id)
+        official_sums, cast_sum = _official_sums(conn, in_election)
+        counts = _counts(conn, election_id, in_election)
+        ver = conn.execute(
+            select(t.verifications).where(t.verifications.c.election_id == election_id)
+        ).first()
+    totals = counts["totals"]
+    located = index["latitude"].notna() & index["longitude"].notna()
+    return Snapshot(
+        election={
+            "id": e.id,
+            "name": e.name,
+            "country": e.country,
+            "date": e.date.isoformat() if e.date else None,
+            "protocol_schema": e.protocol_schema,
+            "source": e.source,
+            "imported_at": e.imported_at.isoformat() if e.imported_at else None,
+        },
+        options=options,
+        stamp=stamp,
+        report=_json(ver.report) if ver is not None else None,
+        computed_at=ver.computed_at.isoformat() if ver is not None else None,
+        thresholds=_json(ver.thresholds) if ver is not None else None,
+        index=index,
+        national_totals={k: float(v) for k, v in totals.items()},
+        official_sums=official_sums,
+        ballots_cast_sum=cast_sum,
+        violation_codes=counts["codes"],
+        coverage={
+            "stations": len(index),
+            "stations_with_official_result": counts["with_official"],
+            "stations_with_voter_evidence": counts["with_voters"],
+            "stations_with_observers": counts["with_observers"],
+            "stations_with_violations": counts["with_violations"],
+            "stations_located": int(located.sum()),
+            # the national figure where the commission announced one: a sum over the
+            # stations whose protocol is known would read as the country's electorate
+            "registered_voters": plain(
+                totals.get("registered_voters", index["registered_voters"].sum(min_count=1))
+            ),
+            # what that number counts: the commission's national figure, or a station sum
+            "registered_voters_basis": "national_totals"
+            if "registered_voters" in totals
+            else "station_sum",
+        },
+        search_text=search_text(index),
+        regions=sorted(index["region"].dropna().unique().tolist()),
+        settlement_types=sorted(index["settlement_type"].dropna().unique().tolist()),
+    )

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from honestcount.results import plain
+from honestcount.analyses import ESTIMATE, FORENSICS, StoredAnalysis
+from honestcount.results import jsonable, plain
 from honestcount.web.site import (
     CODE_VERDICT,
     UNVERIFIED,
@@ -34,21 +35,16 @@ GEOJSON_PER_PAGE = 20_000
 GEOJSON_MAX_PER_PAGE = 100_000
 
 
-def strict(value):
-    """Strict-JSON values: NaN and infinities become null, numpy scalars Python ones."""
-    if isinstance(value, dict):
-        return {str(k): strict(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [strict(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def dumps(doc) -> bytes:
-    return json.dumps(strict(doc), ensure_ascii=False, separators=(",", ":")).encode()
+def dumps(doc: Any) -> bytes:
+    """A page's JSON twin: compact strict JSON (:func:`honestcount.results.jsonable`; plain
+    documents skip its walk, which costs more than the encoding)."""
+    try:
+        text = json.dumps(
+            doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=jsonable
+        )
+    except ValueError:  # NaN or infinity somewhere: the full walk makes them null
+        text = json.dumps(jsonable(doc), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.encode()
 
 
 def election_head(snap: Snapshot) -> dict[str, Any]:
@@ -61,39 +57,90 @@ def elections_doc(site: Site) -> dict[str, Any]:
 
 
 # analyses -------------------------------------------------------------------------------
-def compute_estimates(site: Site, snap: Snapshot) -> dict:
+def _analysis(site: Site, snap: Snapshot, kind: str, wait: bool | None) -> dict[str, Any]:
+    """``{"status", "result", "provenance"}`` of the stored analysis the pages show."""
+    job = site.analysis(snap, kind, wait=wait)
+    if job.get("status") != "ready":
+        return {k: v for k, v in job.items() if k in ("status", "error")}
+    stored: StoredAnalysis = job["stored"]
+    return {"status": "ready", "result": stored.result, "provenance": stored.provenance()}
+
+
+def estimates(site: Site, snap: Snapshot, wait: bool | None = None) -> dict[str, Any]:
+    """The stored estimate (``honestcount estimate``'s newest run, else the defaults)."""
+    return _analysis(site, snap, ESTIMATE, wait)
+
+
+def forensics(site: Site, snap: Snapshot, wait: bool | None = None) -> dict[str, Any]:
+    """The stored forensics battery, with its plots drawn into the cache folder."""
+    job = _analysis(site, snap, FORENSICS, wait)
+    if job["status"] == "ready":
+        result = dict(job["result"])
+        plots = site.job(snap, "forensics_plots", lambda: draw_plots(site, snap, result), wait=wait)
+        names = plots.get("plots", {}) if plots.get("status") == "ready" else {}
+        result["tests"] = {
+            name: dict(test, plots=names.get(name, [])) if isinstance(test, dict) else test
+            for name, test in result.get("tests", {}).items()
+        }
+        job["result"] = result
+    return job
+
+
+def draw_plots(site: Site, snap: Snapshot, result: dict[str, Any]) -> dict[str, Any]:
+    """The forensic plots of a stored run, drawn from the evidence with the run's leader
+    (drawing is not a new analysis: the figures on the page are the stored ones)."""
     try:
-        from honestcount.estimate import run_estimate
+        from honestcount.forensics.battery import PLOTS
     except ImportError as exc:
         return {"status": "unavailable", "reason": f"{type(exc).__name__}: {exc}"}
+    folder = site.cache_dir(snap) / "plots"
+    folder.mkdir(parents=True, exist_ok=True)
     data = site.election_data(snap)
-    checks_ok = None
-    if snap.verified:
-        failed = snap.index["failed_checks"].reindex(data.stations.index)
-        checks_ok = pd.Series(failed.fillna("").eq("").to_numpy(), index=data.stations.index)
-    result = run_estimate(data, checks_ok=checks_ok)
-    result.setdefault("parameters", {})["checks_ok"] = (
-        "stored protocol checks" if checks_ok is not None else "all pass"
-    )
-    return {"status": "ready", "result": strict(result)}
+    drawn: dict[str, list[str]] = {}
+    for name, test in result.get("tests", {}).items():
+        if name not in PLOTS or not isinstance(test, dict) or "skipped" in test:
+            continue
+        if "error" in test:
+            continue
+        paths = PLOTS[name](data, result["leader"], folder)
+        drawn[name] = [Path(p).name for p in paths]
+    return {"status": "ready", "plots": drawn}
 
 
-def compute_forensics(site: Site, snap: Snapshot) -> dict:
-    try:
-        from honestcount.forensics import run_battery
-    except ImportError as exc:
-        return {"status": "unavailable", "reason": f"{type(exc).__name__}: {exc}"}
-    data = site.election_data(snap)
-    plots = site.cache_dir(snap) / "plots"
-    plots.mkdir(parents=True, exist_ok=True)
-    result = run_battery(data, plots_dir=plots)
-    for test in result.get("tests", {}).values():
-        if isinstance(test, dict) and test.get("plots"):
-            test["plots"] = [Path(p).name for p in test["plots"]]
-    return {"status": "ready", "result": strict(result)}
+HONEST_PLOT = "honest-mixture-{lang}.png"
+PLOT_KEYS = ("title", "xlabel", "ylabel", "observed", "honest", "falsified")
 
 
-def compute_open_data(site: Site, snap: Snapshot, public, folder: str) -> dict:
+def honest_plot(site: Site, snap: Snapshot, lang: str) -> str | None:
+    """The mixture estimate's plot in ``lang`` (drawn once from the stored run's histogram,
+    no refit); its file name in the plots folder, or None where there is none."""
+    from honestcount.web.i18n import LANGUAGES, translator
+
+    if lang not in LANGUAGES:
+        return None
+    job = estimates(site, snap)
+    mixture = (job.get("result") or {}).get("mixture") if job["status"] == "ready" else None
+    if not isinstance(mixture, dict) or "histogram" not in mixture:
+        return None
+    name = HONEST_PLOT.format(lang=lang)
+
+    def draw() -> dict[str, Any]:
+        from honestcount.estimate.plots import plot_honest_mixture
+
+        t = translator(lang)
+        challenger = mixture.get("challenger", "")
+        who = t.option(snap.id, challenger, str(snap.option_names.get(challenger, challenger)))
+        labels = {k: t(f"plot.mixture.{k}").replace("{challenger}", who) for k in PLOT_KEYS}
+        folder = site.cache_dir(snap) / "plots"
+        folder.mkdir(parents=True, exist_ok=True)
+        plot_honest_mixture(mixture, folder / name, labels=labels)
+        return {"status": "ready", "name": name}
+
+    drawn = site.job(snap, f"plot_{name}", draw, wait=True)
+    return name if drawn.get("status") == "ready" else None
+
+
+def compute_open_data(site: Site, snap: Snapshot, public: Any, folder: str) -> dict[str, Any]:
     from honestcount.store.verdicts import load_station_verdicts
     from honestcount.web import opendata
 
@@ -105,17 +152,18 @@ def compute_open_data(site: Site, snap: Snapshot, public, folder: str) -> dict:
         snap.id,
         data,
         verdicts,
-        est.get("result") if est.get("status") == "ready" else None,
+        est.get("result") if est["status"] == "ready" else None,
         site.cache_dir(snap) / folder,
-        stamp=snap.stamp,
+        stamp=site.version(snap),
         public=public,
+        provenance=est.get("provenance"),
     )
     return {"status": "ready", "manifest": manifest, "folder": folder}
 
 
-def open_data(site: Site, snap: Snapshot, wait: bool | None = None) -> dict:
-    """The open-data files: built once per snapshot and per state of the intake's rules (an
-    embargo lifted means new files)."""
+def open_data(site: Site, snap: Snapshot, wait: bool | None = None) -> dict[str, Any]:
+    """The open-data files: built once per state of the election and of the intake's rules
+    (an embargo lifted means new files)."""
     public = site.public_counts(snap.id)
     folder = "data"
     if public.active:
@@ -136,14 +184,6 @@ def data_doc(site: Site, snap: Snapshot, wait: bool | None = None) -> dict[str, 
     return doc
 
 
-def estimates(site: Site, snap: Snapshot, wait: bool | None = None) -> dict:
-    return site.job(snap, "estimates", lambda: compute_estimates(site, snap), wait=wait)
-
-
-def forensics(site: Site, snap: Snapshot, wait: bool | None = None) -> dict:
-    return site.job(snap, "forensics", lambda: compute_forensics(site, snap), wait=wait)
-
-
 # overview -------------------------------------------------------------------------------
 def official_result(snap: Snapshot, est: dict | None) -> dict[str, Any]:
     """The official result per ballot option: the announced national totals where the data
@@ -155,7 +195,7 @@ def official_result(snap: Snapshot, est: dict | None) -> dict[str, Any]:
     cov = snap.coverage
     if any(o["id"] in totals for o in ballot):
         basis = "national_totals"
-        votes = {}
+        votes: dict[str, float | None] = {}
         for o in ballot:
             if o["id"] in totals:
                 votes[o["id"]] = totals[o["id"]]
@@ -182,59 +222,128 @@ def official_result(snap: Snapshot, est: dict | None) -> dict[str, Any]:
     }
 
 
+ESTIMATE_KEYS = (
+    *("method", "share", "ci_low", "ci_high"),
+    *("votes", "votes_ci_low", "votes_ci_high", "moe"),
+)
+
+
+def _option_row(o: dict[str, Any], official: dict[str, Any], est: dict | None) -> dict[str, Any]:
+    """One ballot option on the overview: official, lower bound, recommended estimate first."""
+    oid = o["id"]
+    row: dict[str, Any] = {
+        "id": oid,
+        "name": o["name"],
+        "kind": o["kind"],
+        "official_votes": official["options"][oid]["votes"],
+        "official_share": official["options"][oid]["share"],
+        "lower_bound": None,
+        "estimate": None,
+        "other_estimates": [],
+    }
+    if est is None:
+        return row
+    lb = est.get("lower_bounds", {}).get(oid)
+    if lb:
+        keys = ("votes", "share", "photo_votes", "photo_share")
+        row["lower_bound"] = {k: lb.get(k) for k in keys}
+    best = (est.get("recommended") or {}).get(oid)
+    for r in est.get("estimates", []):
+        if r.get("option") != oid:
+            continue
+        item = {k: r.get(k) for k in ESTIMATE_KEYS if k in r}
+        if row["estimate"] is None and r.get("method") == best:
+            row["estimate"] = item
+        else:
+            row["other_estimates"].append(item)
+    if row["estimate"] is None and row["other_estimates"]:
+        row["estimate"] = row["other_estimates"].pop(0)
+    return row
+
+
+def _estimates_block(job: dict[str, Any]) -> dict[str, Any]:
+    """What the overview says about the estimate: its status, and for a stored run the
+    parameters it ran with and where it came from."""
+    block: dict[str, Any] = {"status": job.get("status")}
+    if job.get("status") in ("unavailable", "error"):
+        block["reason"] = job.get("reason") or job.get("error")
+    est = job.get("result")
+    if job.get("status") != "ready" or est is None:
+        return block
+    provenance = job["provenance"]
+    keys = ("recommended", "assumptions", "stations_used", "skipped", "clean_selection")
+    block.update({k: est.get(k) for k in (*keys, "ballots_cast")})
+    block["parameters"] = provenance["parameters"]
+    block["method_parameters"] = est.get("parameters")
+    block["provenance"] = provenance
+    block["warnings"] = est.get("warnings") or []
+    return block
+
+
+def _verification(snap: Snapshot, report: dict[str, Any]) -> dict[str, Any]:
+    verdicts = dict(report.get("verdicts", {}))
+    unverified = int((snap.index["verdict"] == UNVERIFIED).sum())
+    if unverified:
+        verdicts[UNVERIFIED] = unverified
+    rules = report.get("check_rules", {})
+    return {
+        "computed_at": snap.computed_at,
+        "thresholds": report.get("thresholds"),
+        "verdicts": verdicts,
+        "verdict_order": report.get("verdict_order", list(VERDICTS)),
+        "proven_excess_votes": report.get("proven_excess_votes"),
+        "proven_by_option": report.get("proven_by_option", {}),
+        "check_failures": [
+            {"rule": rule, "description": rules.get(rule), "stations": n}
+            for rule, n in report.get("check_failures", {}).items()
+        ],
+        "observers": report.get("observers"),
+    }
+
+
+def headline(
+    snap: Snapshot, report: dict[str, Any] | None, est: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The national finding in one sentence's worth of numbers (:mod:`honestcount.headline`
+    picks them, for the terminal and the pages alike); the template words it per language."""
+    from honestcount.headline import headline as pick
+
+    candidates = [o["id"] for o in snap.options if o["kind"] in ("candidate", "party")]
+    line = pick(report, est, snap.option_names, candidates)
+    if line is None:
+        return None
+    return {
+        "official": [
+            {"id": line.leader, "name": line.leader_name, "share": line.leader_official},
+            {
+                "id": line.challenger,
+                "name": line.challenger_name,
+                "share": line.challenger_official,
+            },
+        ],
+        "proven_stations": line.proven_stations,
+        "proven_excess_votes": ((report or {}).get("proven_excess_votes")),
+        "estimate": None
+        if line.estimate is None
+        else {
+            "id": line.challenger,
+            "name": line.challenger_name,
+            "method": line.method,
+            "share": line.estimate,
+            "ci_low": line.ci_low,
+            "ci_high": line.ci_high,
+            "level": line.level,
+        },
+        "sentence_en": line.sentence(),
+    }
+
+
 def overview_doc(site: Site, snap: Snapshot, wait: bool | None = None) -> dict[str, Any]:
     report = snap.report
-    est_job = estimates(site, snap, wait)
-    est = est_job.get("result") if est_job.get("status") == "ready" else None
+    job = estimates(site, snap, wait)
+    est = job.get("result") if job.get("status") == "ready" else None
     official = official_result(snap, est)
-    rows = []
-    for o in snap.options:
-        if o["kind"] not in BALLOT_KINDS:
-            continue
-        oid = o["id"]
-        row: dict[str, Any] = {
-            "id": oid,
-            "name": o["name"],
-            "kind": o["kind"],
-            "official_votes": official["options"][oid]["votes"],
-            "official_share": official["options"][oid]["share"],
-            "lower_bound": None,
-            "estimate": None,
-            "other_estimates": [],
-        }
-        if est is not None:
-            lb = est.get("lower_bounds", {}).get(oid)
-            if lb:
-                row["lower_bound"] = {
-                    "votes": lb.get("votes"),
-                    "share": lb.get("share"),
-                    "photo_votes": lb.get("photo_votes"),
-                    "photo_share": lb.get("photo_share"),
-                }
-            mine = [r for r in est.get("estimates", []) if r.get("option") == oid]
-            best = est.get("recommended", {}).get(oid)
-            for r in mine:
-                item = {
-                    k: r.get(k)
-                    for k in (
-                        "method",
-                        "share",
-                        "ci_low",
-                        "ci_high",
-                        "votes",
-                        "votes_ci_low",
-                        "votes_ci_high",
-                        "moe",
-                    )
-                    if k in r
-                }
-                if row["estimate"] is None and r.get("method") == best:
-                    row["estimate"] = item
-                else:
-                    row["other_estimates"].append(item)
-            if row["estimate"] is None and row["other_estimates"]:
-                row["estimate"] = row["other_estimates"].pop(0)
-        rows.append(row)
+    rows = [_option_row(o, official, est) for o in snap.options if o["kind"] in BALLOT_KINDS]
     doc: dict[str, Any] = {
         "election": election_head(snap),
         "coverage": snap.coverage,
@@ -243,43 +352,23 @@ def overview_doc(site: Site, snap: Snapshot, wait: bool | None = None) -> dict[s
             "ballots_cast": official["ballots_cast"],
             "options": rows,
         },
-        "estimates": {"status": est_job.get("status")},
+        "estimates": _estimates_block(job),
         "verified": report is not None,
     }
-    if est_job.get("status") in ("unavailable", "error"):
-        doc["estimates"]["reason"] = est_job.get("reason") or est_job.get("error")
-    if est is not None:
-        doc["estimates"].update(
-            {
-                "recommended": est.get("recommended"),
-                "assumptions": est.get("assumptions"),
-                "stations_used": est.get("stations_used"),
-                "skipped": est.get("skipped"),
-                "clean_selection": est.get("clean_selection"),
-                "parameters": est.get("parameters"),
-                "ballots_cast": est.get("ballots_cast"),
-            }
-        )
     if report is not None:
-        verdicts = dict(report.get("verdicts", {}))
-        unverified = int((snap.index["verdict"] == UNVERIFIED).sum())
-        if unverified:
-            verdicts[UNVERIFIED] = unverified
-        rules = report.get("check_rules", {})
-        doc["verification"] = {
-            "computed_at": snap.computed_at,
-            "thresholds": report.get("thresholds"),
-            "verdicts": verdicts,
-            "verdict_order": report.get("verdict_order", list(VERDICTS)),
-            "proven_excess_votes": report.get("proven_excess_votes"),
-            "proven_by_option": report.get("proven_by_option", {}),
-            "check_failures": [
-                {"rule": rule, "description": rules.get(rule), "stations": n}
-                for rule, n in report.get("check_failures", {}).items()
-            ],
-            "observers": report.get("observers"),
-        }
+        doc["verification"] = _verification(snap, report)
         doc["national_remainder"] = report.get("national_remainder")
+    doc["headline"] = headline(snap, report, est)
+    honest = (est or {}).get("honest_stations")
+    doc["honest_stations"] = None
+    if isinstance(honest, dict) and "skipped" not in honest:
+        name = snap.option_names.get(honest.get("challenger", ""), honest.get("challenger"))
+        # the list itself is open data (honest-stations.csv): the page stays light
+        listed = len(honest.get("stations") or [])
+        summary = {k: v for k, v in honest.items() if k != "stations"}
+        doc["honest_stations"] = dict(summary, challenger_name=name, listed=listed)
+    mixture = (est or {}).get("mixture")
+    doc["estimates"]["mixture_plot"] = isinstance(mixture, dict) and "histogram" in mixture
     return doc
 
 
@@ -526,11 +615,54 @@ def station_doc(site: Site, snap: Snapshot, station_id: str) -> dict[str, Any] |
 
 
 # forensics ------------------------------------------------------------------------------
+def _get(doc: Any, *path: str) -> Any:
+    for key in path:
+        doc = doc.get(key) if isinstance(doc, dict) else None
+    return doc
+
+
+def forensics_plain(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per test: how many stations it used and the few numbers its plain sentence quotes."""
+    tests = result.get("tests", {})
+    out: dict[str, dict[str, Any]] = {}
+    for name, r in tests.items():
+        if not isinstance(r, dict) or "skipped" in r or "error" in r:
+            continue
+        values: dict[str, Any] = {}
+        stations = r.get("stations")
+        if name == "integer_peaks":
+            values = {k: r.get(k) for k in ("observed", "expected", "p_value")}
+        elif name == "shpilkin":
+            keys = ("anomalous_votes", "anomalous_fraction_of_leader", "corrected_share")
+            values = {k: r.get(k) for k in (*keys, "official_share")}
+        elif name == "digits":
+            second = _get(r, "leader_votes", "second_digit")
+            stations = _get(second, "n")
+            values = {
+                "p2": _get(second, "p_value"),
+                "plast": _get(r, "leader_votes", "last_digit", "p_value"),
+            }
+        elif name == "spatial":
+            stations = _get(r, "turnout", "n")
+            values = {
+                "i": _get(r, "turnout", "moran", "i"),
+                "p": _get(r, "turnout", "moran", "p_value"),
+                "hot": _get(r, "turnout", "hot_spots"),
+                "cold": _get(r, "turnout", "cold_spots"),
+            }
+        out[name] = {"stations": stations, "values": values}
+    return out
+
+
 def forensics_doc(site: Site, snap: Snapshot, wait: bool | None = None) -> dict[str, Any]:
     job = forensics(site, snap, wait)
     doc: dict[str, Any] = {"election": election_head(snap), "status": job.get("status")}
     if job.get("status") == "ready":
         doc["result"] = job["result"]
+        doc["provenance"] = job["provenance"]
+        doc["plain"] = forensics_plain(job["result"])
+        doc["stations_with_protocol"] = snap.coverage["stations_with_official_result"]
+        doc["stations_total"] = snap.coverage["stations"]
     elif job.get("status") in ("unavailable", "error"):
         doc["reason"] = job.get("reason") or job.get("error")
     return doc

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -37,6 +38,7 @@ elections = Table(
     Column("import_format", String(32)),
     Column("import_path", Text),
     Column("import_sha256", String(64)),
+    Column("leader", String(128)),  # the option the forensics follow; NULL: most votes
 )
 
 options = Table(
@@ -147,6 +149,31 @@ data_quality = Table(
 
 Index("ix_stations_election", stations.c.election_id)
 
+# Each protocol line's caption in the source and, for derived lines, what it was derived from.
+protocol_captions = Table(
+    "protocol_captions",
+    metadata,
+    election_fk(primary_key=True),
+    Column("line", String(64), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("caption", Text),
+    Column("derived_from", Text),
+)
+
+# A columnar copy (Arrow IPC) of an election's frames, written with its rows in one
+# transaction: loading it is two orders of magnitude faster than rebuilding frames from rows.
+# ``digest`` is the SHA-256 of ``frames``; ``rows`` the evidence row counts it was made from.
+election_snapshots = Table(
+    "election_snapshots",
+    metadata,
+    election_fk(primary_key=True),
+    Column("format", String(32), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("rows", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("frames", LargeBinary, nullable=False),
+)
+
 verifications = Table(
     "verifications",
     metadata,
@@ -179,6 +206,8 @@ __all__ = [
     "violation_codes",
     "national_totals",
     "data_quality",
+    "protocol_captions",
+    "election_snapshots",
     "verifications",
     "station_verdicts",
 ]

@@ -60,6 +60,9 @@ intake_accounts = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("created_by", Integer),
     Column("disabled_at", DateTime(timezone=True)),
+    # Staff accounts: a second admin (never the creator) approves before the account works.
+    Column("approved_by", Integer),
+    Column("approved_at", DateTime(timezone=True)),
     # One account per phone number per election (NULLs, i.e. staff, are never equal).
     UniqueConstraint("election_id", "phone_hmac", name="uq_intake_accounts_phone"),
 )
@@ -71,6 +74,7 @@ intake_tokens = Table(
     _account_fk(),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True)),
     Index("ix_intake_tokens_account", "account_id"),
 )
 
@@ -199,7 +203,11 @@ intake_audit = Table(
     Column("details", Text, nullable=False),  # canonical JSON, hashed exactly as stored
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # The entry's leaf number in the transparency log's Merkle tree (set by a checkpoint).
+    Column("leaf", Integer),
     UniqueConstraint("chain", "chain_seq", name="uq_intake_audit_chain_seq"),
+    Index("ux_intake_audit_leaf", "leaf", unique=True),
+    Index("ix_intake_audit_hash", "hash"),
 )
 
 intake_audit_heads = Table(
@@ -208,6 +216,16 @@ intake_audit_heads = Table(
     Column("chain", Integer, primary_key=True, autoincrement=False),
     Column("chain_seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+intake_log_heads = Table(
+    "intake_log_heads",
+    metadata,
+    Column("tree_size", Integer, primary_key=True, autoincrement=False),
+    Column("root_hash", String(64), nullable=False),
+    Column("timestamp", String(40), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("signature", String(128), nullable=False),
 )
 
 __all__ = [
@@ -223,4 +241,5 @@ __all__ = [
     "intake_violations",
     "intake_audit",
     "intake_audit_heads",
+    "intake_log_heads",
 ]

@@ -204,6 +204,8 @@ ledger_access = Table(
     Column("purpose", Text),
     Column("detail", JSON),
     Index("ix_ledger_access_person", "person_id"),
+    # an organisation's audit of one reviewer or operator: what they read and decided, when
+    Index("ix_ledger_access_actor_at", "actor", "at"),
 )
 
 __all__ = [

@@ -1,12 +1,15 @@
 """ledger review decisions (issue 19)
 
+Reviewers' decisions are kept in ``ledger_links`` (status confirmed/rejected, decided_by,
+decided_at) and every review, decision, case read and purge in ``ledger_access``; this adds
+the index an organisation's audit of one reviewer needs (actor, time).
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-04 23:00:00
 """
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+from alembic import op
 
 revision = "0007"
 down_revision = "0006"
@@ -15,8 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_index("ix_ledger_access_actor_at", "ledger_access", ["actor", "at"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    op.drop_index("ix_ledger_access_actor_at", table_name="ledger_access")

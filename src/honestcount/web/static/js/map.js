@@ -72,7 +72,7 @@
   });
 
   function href(i) {
-    if (cfg.link.mode === "static") return cfg.link.prefix + layer.keys[i] + ".html";
+    if (cfg.link.mode === "static") return cfg.link.prefix + encodeURIComponent(layer.keys[i]);
     return cfg.link.prefix + encodeURIComponent(layer.ids[i]);
   }
   function popup(marker) {

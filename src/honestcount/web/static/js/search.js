@@ -16,10 +16,28 @@
   // ids are front-coded (each shares ix.p[i] leading characters with the one before)
   var n = ix.p.length, ids = new Array(n), prev = "";
   for (var i = 0; i < n; i++) { prev = prev.slice(0, ix.p[i]) + ix.s[i]; ids[i] = prev; }
+  // Search folds scripts and spellings as the live site does (honestcount/web/search.py):
+  // Мінск, Минск and Minsk are one name.
+  var CYR = {"а":"a","б":"b","в":"v","г":"g","ґ":"g","д":"d","е":"e","ё":"e","є":"e","ж":"zh",
+    "з":"z","и":"i","і":"i","ї":"i","й":"i","к":"k","л":"l","м":"m","н":"n","о":"o","п":"p",
+    "р":"r","с":"s","т":"t","у":"u","ў":"u","ф":"f","х":"h","ц":"ts","ч":"ch","ш":"sh",
+    "щ":"sch","ъ":"","ы":"y","ь":"","э":"e","ю":"yu","я":"ya","'":"","ʼ":"","’":""};
+  var BEFORE = [["č","ch"],["š","sh"],["ž","zh"],["ć","ts"],["ł","l"],["x","ks"]];
+  var MERGE = [["shch","sch"],["kh","h"],["tz","c"],["ts","c"],["g","h"],["w","v"],["j","i"],
+    ["y","i"],["ie","e"]];
+  function fold(s) {
+    s = String(s || "").toLowerCase().replace(/[\u0400-\u04ff'ʼ’]/g, function (c) {
+      return CYR.hasOwnProperty(c) ? CYR[c] : c;
+    });
+    BEFORE.forEach(function (p) { s = s.split(p[0]).join(p[1]); });
+    s = s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+    MERGE.forEach(function (p) { s = s.split(p[0]).join(p[1]); });
+    return s.replace(/\s+/g, " ").trim();
+  }
   var text = new Array(n);
   for (i = 0; i < n; i++) {
-    text[i] = (ids[i] + " " + (ix.towns[ix.town[i]] || "") + " " + (ix.name[i] || "") + " " +
-               (ix.districts[ix.district[i]] || "")).toLowerCase();
+    text[i] = fold(ids[i] + " " + (ix.towns[ix.town[i]] || "") + " " + (ix.name[i] || "") + " " +
+                   (ix.districts[ix.district[i]] || ""));
   }
   function key(i) { return ix.keys && ix.keys[i] ? ix.keys[i] : ids[i]; }
   function esc(s) {
@@ -32,7 +50,7 @@
     var el = form.elements[name];
     if (el && params.get(name) !== null) el.value = params.get(name);
   });
-  var q = (params.get("q") || "").trim(), qq = q.toLowerCase();
+  var q = (params.get("q") || "").trim(), qq = fold(q);
   var verdict = params.get("verdict") || "", code = verdict ? cfg.codes[verdict] : "";
   var region = params.get("region") ? ix.regions.indexOf(params.get("region")) : -1;
   var type = params.get("settlement_type") ? ix.types.indexOf(params.get("settlement_type")) : -1;
@@ -49,16 +67,19 @@
     hits.push(i);
   }
   if (exact > 0) hits.unshift(hits.splice(exact, 1)[0]);
+  function href(i) { return cfg.prefix + encodeURIComponent(key(i)); }
   if (hits.length === 1 && q && ids[hits[0]] === q) {
-    window.location.replace(cfg.prefix + key(hits[0]) + ".html");
+    window.location.replace(href(hits[0]));
     return;
   }
+  // a region's list shows every station; a search the first cfg.limit
+  var limit = (region >= 0 && !q && !code && type < 0 && !check) ? n : cfg.limit;
   status.textContent = cfg.strings.count.replace("{n}", nf.format(hits.length)) +
-    (hits.length > cfg.limit ? " " + cfg.strings.first.replace("{n}", nf.format(cfg.limit)) : "");
+    (hits.length > limit ? " " + cfg.strings.first.replace("{n}", nf.format(limit)) : "");
   var rows = [];
-  hits.slice(0, cfg.limit).forEach(function (i) {
+  hits.slice(0, limit).forEach(function (i) {
     var c = ix.v.charAt(i);
-    rows.push("<tr><th scope=\"row\"><a href=\"" + esc(cfg.prefix + key(i) + ".html") + "\">" + esc(ids[i]) +
+    rows.push("<tr><th scope=\"row\"><a href=\"" + esc(href(i)) + "\">" + esc(ids[i]) +
       "</a></th><td>" + esc(cfg.regionLabels[ix.r[i]] || ix.regions[ix.r[i]] || "") + "</td><td>" +
       esc(ix.towns[ix.town[i]] || "") + "</td><td><span class=\"verdict v-" + c + "\">" +
       "<svg class=\"vsym\" aria-hidden=\"true\"><use href=\"#sym-" + c + "\"></use></svg><span>" +

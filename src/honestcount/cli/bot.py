@@ -1,0 +1,76 @@
+"""The ``bot`` command group: the citizens' front door on messengers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from honestcount.cli.common import ElectionOpt, app, engine, err, run_guarded
+
+bot_app = typer.Typer(help="Messenger bots in front of the intake API.", no_args_is_help=True)
+app.add_typer(bot_app, name="bot")
+
+
+@bot_app.command("telegram")
+def telegram(
+    election: ElectionOpt,
+    webhook: Annotated[
+        str | None,
+        typer.Option(
+            "--webhook",
+            help="Public HTTPS URL Telegram calls (behind a TLS terminator); default: long "
+            "polling, which needs no public address.",
+        ),
+    ] = None,
+    intake: Annotated[
+        str | None,
+        typer.Option(
+            "--intake", help="The intake API (default: HONESTCOUNT_FRONTDOOR_INTAKE_URL)."
+        ),
+    ] = None,
+    listen: Annotated[
+        str, typer.Option("--listen", help="HOST:PORT the webhook server listens on.")
+    ] = "127.0.0.1:8081",
+) -> None:
+    """Run the Telegram bot for an election (token: HONESTCOUNT_TELEGRAM_TOKEN)."""
+    import asyncio
+    import logging
+    import secrets
+
+    from honestcount.frontdoor.config import FrontdoorSettings
+    from honestcount.frontdoor.telegram import serve
+    from honestcount.settings import ConfigurationError
+
+    def run() -> None:
+        settings = FrontdoorSettings()
+        if intake:
+            settings = settings.model_copy(update={"intake_url": intake})
+        if settings.telegram_token is None:
+            raise ConfigurationError(
+                "the Telegram bot needs HONESTCOUNT_TELEGRAM_TOKEN (the token from @BotFather)"
+            )
+        host, _, port = listen.rpartition(":")
+        if not port.isdigit():
+            raise ConfigurationError(f"--listen wants HOST:PORT, not {listen!r}")
+        logging.basicConfig(level=logging.WARNING)
+        for name in ("honestcount", "aiogram"):
+            logging.getLogger(name).setLevel(logging.INFO)
+        mode = f"webhook {webhook}" if webhook else "long polling"
+        err.print(f"bot for {election}: {mode}, intake {settings.intake_url}", highlight=False)
+        asyncio.run(
+            serve(
+                settings,
+                engine(),
+                election,
+                webhook=webhook,
+                host=host or "127.0.0.1",
+                port=int(port),
+                webhook_secret=secrets.token_urlsafe(32) if webhook else None,
+            )
+        )
+
+    try:
+        run_guarded(run)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
