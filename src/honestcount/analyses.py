@@ -17,14 +17,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, delete, select
-
-from honestcount.model import ElectionData
+from honestcount.defaults import ANALYSIS
 from honestcount.results import jsonable
-from honestcount.settings import ANALYSIS
-from honestcount.store import tables as t
+
+if TYPE_CHECKING:  # the store and the model are imported where they are used: commands start fast
+    from sqlalchemy import Engine
+
+    from honestcount.model import ElectionData
 
 ESTIMATE = "estimate"
 FORENSICS = "forensics"
@@ -75,6 +76,10 @@ def save(
     key = parameters_digest(params)
     computed_at = dt.datetime.now(dt.UTC)
     document = jsonable(result)
+    from sqlalchemy import delete
+
+    from honestcount.store import tables as t
+
     a = t.analyses
     with engine.begin() as conn:
         conn.execute(
@@ -102,6 +107,10 @@ def latest(
     engine: Engine, election_id: str, kind: str, digest: str | None = None
 ) -> StoredAnalysis | None:
     """The newest stored run of ``kind`` (on evidence ``digest`` if given), or None."""
+    from sqlalchemy import select
+
+    from honestcount.store import tables as t
+
     a = t.analyses
     query = select(a).where(a.c.election_id == election_id, a.c.kind == kind)
     if digest is not None:

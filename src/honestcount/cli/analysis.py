@@ -23,8 +23,8 @@ from honestcount.cli.output import (
     print_forensics,
     print_verification,
 )
+from honestcount.defaults import ANALYSIS
 from honestcount.errors import InputError
-from honestcount.settings import ANALYSIS
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

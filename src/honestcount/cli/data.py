@@ -45,6 +45,7 @@ def import_job(
     fmt: str | None,
     election: str | None,
     overrides: dict[str, str | None] | None = None,
+    leader: str | None = None,
 ) -> Imported:
     """Read a source and replace its election in the store (one transaction)."""
     from honestcount.checks.quality import findings as quality_findings
@@ -55,7 +56,7 @@ def import_job(
         raise InputError(f"unknown source {source!r}: give --format golos|ru-cec|generic")
     path = None if fmt is None else Path(source)
     with err.status(f"reading {source}"):
-        data = read_source(fmt or "belarus-2020", path, election)
+        data = read_source(fmt or "belarus-2020", path, election, leader=leader)
         data.election = _override(data.election, **(overrides or {}))
         found = quality_findings(data)
     with err.status(f"writing {len(data):,} stations"):
@@ -82,6 +83,13 @@ def import_(
     name: Annotated[str | None, typer.Option(help="Election name.")] = None,
     date: Annotated[str | None, typer.Option(help="Election date, YYYY-MM-DD.")] = None,
     country: Annotated[str | None, typer.Option(help="Country code.")] = None,
+    leader: Annotated[
+        str | None,
+        typer.Option(
+            help="The option the forensics treat as the leader (id, name or column header; "
+            "default: the option with most votes)."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Import an election (replacing it if present): all or nothing."""
@@ -89,7 +97,7 @@ def import_(
 
     def run() -> None:
         overrides = {"name": name, "date": date, "country": country}
-        done = import_job(engine(), source, fmt, election, overrides)
+        done = import_job(engine(), source, fmt, election, overrides, leader)
         report = summarise(done.data, done.findings) | {"rows_written": done.rows_written}
         if as_json:
             emit_json(report)

@@ -38,6 +38,14 @@ def print_summary(report: dict[str, Any]) -> None:
             ],
         )
     out.print(table)
+    extra = report.get("extra_lines") or []
+    if extra:
+        out.print(f"Protocol lines kept as they are ({len(extra)} not used by the analyses):")
+        for line in extra:
+            text = line if isinstance(line, str) else line.get("caption") or line.get("line")
+            out.print(f"  {text}")
+    for note in report.get("notes") or []:
+        out.print(f"[dim]{note}[/]")
     if report.get("data_quality"):
         out.print("Data-quality findings (imported as they are, see `honestcount findings`):")
         for rule, n in report["data_quality"].items():

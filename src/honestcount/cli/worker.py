@@ -164,3 +164,14 @@ def jobs_retry(
     with engine().begin() as conn:
         n = retry_dead(conn, ids or None)
     out.print(f"{n} job(s) queued again")
+
+
+@jobs_app.command("sweep")
+def jobs_sweep() -> None:
+    """Delete sealed uploads whose photo job is done (left when a worker stopped between its
+    commit and the delete)."""
+    from honestcount.jobs.photo import sweep_staged
+    from honestcount.storage import staging_store
+
+    n = run_guarded(lambda: sweep_staged(engine(), staging_store()))
+    out.print(f"{n} staged upload(s) deleted")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from honestcount.defaults import ANALYSIS
 from honestcount.forensics import digits as dg
 from honestcount.forensics.common import NOTE, CannotRun, StationArrays, station_arrays
 from honestcount.forensics.entries import (
@@ -43,7 +44,6 @@ from honestcount.forensics.integer_peaks import (
 from honestcount.forensics.shpilkin import shpilkin
 from honestcount.forensics.spatial import spatial_screen
 from honestcount.results import Skipped, jsonable
-from honestcount.settings import ANALYSIS
 
 if TYPE_CHECKING:
     from honestcount.forensics.klimek import KlimekEntry

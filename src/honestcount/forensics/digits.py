@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from honestcount.defaults import ANALYSIS
 from honestcount.forensics.common import NOTE
 from honestcount.results import Estimate, Interval
-from honestcount.settings import ANALYSIS
 
 _D = np.arange(10)
 BENFORD_SECOND = np.array([np.log10(1.0 + 1.0 / (10 * np.arange(1, 10) + d)).sum() for d in _D])

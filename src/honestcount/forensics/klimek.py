@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import optimize, special
 
+from honestcount.defaults import ANALYSIS
 from honestcount.results import Estimate, Interval, Skipped
-from honestcount.settings import ANALYSIS
 
 if TYPE_CHECKING:
     from honestcount.model import ElectionData

@@ -22,9 +22,9 @@ from honestcount.web.site import (
     UNVERIFIED,
     VERDICT_CODE,
     VERDICTS,
+    WITHHELD,
     Site,
     Snapshot,
-    stamp_of,
 )
 
 BALLOT_KINDS = ("candidate", "party", "against", "invalid")
@@ -164,11 +164,10 @@ def compute_open_data(site: Site, snap: Snapshot, public: Any, folder: str) -> d
 def open_data(site: Site, snap: Snapshot, wait: bool | None = None) -> dict[str, Any]:
     """The open-data files: built once per state of the election and of the intake's rules
     (an embargo lifted means new files)."""
-    public = site.public_counts(snap.id)
+    public = snap.public  # the rule this state of the election was built with
     folder = "data"
     if public.active:
-        state = (sorted(public.pairs), sorted(public.shown.items()), public.embargoed)
-        folder = "data-" + stamp_of(repr(state))
+        folder = "data-" + public.fingerprint()
     return site.job(
         snap, f"open_{folder}", lambda: compute_open_data(site, snap, public, folder), wait=wait
     )
@@ -555,7 +554,7 @@ def station_rows(snap: Snapshot, positions: np.ndarray) -> list[dict[str, Any]]:
             "id": sid,
             **{c: cols[c][i] for c in STATION_FIELDS},
             "verdict": verdicts[i],
-            "proven_excess_votes": int(excess[i]),
+            "proven_excess_votes": None if verdicts[i] == WITHHELD else int(excess[i]),
         }
         for i, sid in enumerate(part.index)
     ]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from honestcount.defaults import ANALYSIS
 from honestcount.forensics.mixture.em import run_em
 from honestcount.forensics.mixture.estep import EStep, estep
 from honestcount.forensics.mixture.model import (
@@ -31,7 +32,6 @@ from honestcount.forensics.mixture.results import (
 )
 from honestcount.forensics.mixture.scores import log_scale, score_map, wald
 from honestcount.results import Estimate
-from honestcount.settings import ANALYSIS
 
 
 @dataclass(frozen=True)

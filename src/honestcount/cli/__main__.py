@@ -1,0 +1,3 @@
+from honestcount.cli import app
+
+app()
