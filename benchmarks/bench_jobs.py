@@ -115,11 +115,11 @@ def run(
             bodies = [phone_photo(i, size) for i in range(min(n, 8))]
             with engine.begin() as conn:
                 for i in range(n):
-                    # distinct uploads: the same picture with a different trailing byte
+                    # eight pictures, each sent by several requests: a staged object per request
                     enqueue_photo(
                         conn,
                         i + 1,
-                        stage_upload(staging, bodies[i % 8] + bytes([i % 256, i // 256])),
+                        stage_upload(staging, bodies[i % 8], f"request-{i}"),
                     )
         ctx = multiprocessing.get_context("spawn")
         ready, go = ctx.Semaphore(0), ctx.Event()

@@ -13,6 +13,10 @@ Environment variables (all optional; read once per :func:`get_settings` call):
 ``HONESTCOUNT_LEDGER_KEY``       the aftermath ledger's organisation key
 ``HONESTCOUNT_TRUSTED_PROXIES``  JSON list of proxy addresses whose forwarded headers count
 ``HONESTCOUNT_INTAKE_<NAME>``    any field of :class:`IntakeSettings`
+``HONESTCOUNT_TELEGRAM_TOKEN``   the Telegram bot token (:class:`FrontdoorSettings`)
+``HONESTCOUNT_TELEGRAM_API``     a Bot API server of one's own (default: Telegram's)
+``HONESTCOUNT_FRONTDOOR_<NAME>``  any other field of :class:`FrontdoorSettings`
+``HONESTCOUNT_PHOTO_STORE_*``    where photos are kept (:class:`StorageSettings`)
 ===============================  ==========================================================
 
 The analysis defaults (:data:`ANALYSIS`) are constants, not environment: a published figure
@@ -36,8 +40,10 @@ __all__ = [
     "ANALYSIS",
     "AnalysisDefaults",
     "ConfigurationError",
+    "FrontdoorSettings",
     "IntakeSettings",
     "Settings",
+    "StorageSettings",
     "get_settings",
 ]
 
@@ -48,8 +54,6 @@ MIN_SECRET_LENGTH = 32
 
 class ConfigurationError(HonestcountError):
     """The service is not configured well enough to start."""
-
-
 
 
 class Settings(BaseSettings):
@@ -154,6 +158,54 @@ class IntakeSettings(BaseSettings):
             "the intake service needs HONESTCOUNT_SECRET (the key that hashes phone numbers); "
             "set it, or set HONESTCOUNT_DEV=1 for a development run with a public, insecure key"
         )
+
+
+DEFAULT_INTAKE_URL = "http://127.0.0.1:8000/api/v1"
+
+
+class FrontdoorSettings(BaseSettings):
+    """The bot's token, the Bot API server and the intake it talks to."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HONESTCOUNT_FRONTDOOR_", extra="ignore", populate_by_name=True
+    )
+
+    telegram_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("HONESTCOUNT_TELEGRAM_TOKEN", "telegram_token")
+    )
+    telegram_api: str | None = Field(
+        None, validation_alias=AliasChoices("HONESTCOUNT_TELEGRAM_API", "telegram_api")
+    )
+    intake_url: str = DEFAULT_INTAKE_URL
+    # Seconds one intake call may take before the voter is told to try again.
+    intake_timeout: float = Field(30.0, gt=0)
+
+
+class StorageSettings(BaseSettings):
+    """Where photos are stored (see :mod:`honestcount.storage.settings`)."""
+
+    model_config = SettingsConfigDict(env_prefix="HONESTCOUNT_", extra="ignore")
+
+    photo_store_url: str | None = None
+    photo_store_endpoint: str | None = None
+    photo_store_region: str = "us-east-1"
+    photo_store_access_key: SecretStr | None = None
+    photo_store_secret_key: SecretStr | None = None
+    photo_store_sse: str | None = None
+    staging_store_url: str | None = None
+    staging_key: SecretStr | None = None
+    photo_dir: Path = Field(
+        Path("honestcount-photos"),
+        validation_alias=AliasChoices("HONESTCOUNT_PHOTO_DIR", "photo_dir"),
+    )
+
+    def photo_url(self) -> str:
+        return self.photo_store_url or str(self.photo_dir)
+
+    def staging_url(self) -> str:
+        if self.staging_store_url:
+            return self.staging_store_url
+        return self.photo_url().rstrip("/") + "/incoming"
 
 
 def get_settings() -> Settings:

@@ -51,7 +51,12 @@ def resolve(command: str):
     while words:
         word = words.pop(0)
         if word.startswith("--"):
-            options.append(word.split("=")[0])
+            name = word.split("=")[0]
+            options.extend(name.split("/"))  # `--same/--different`: either flag
+            param = next((p for p in node.params if name in p.opts), None)
+            takes_value = param is not None and not getattr(param, "is_flag", False)
+            if takes_value and "=" not in word and words and not words[0].startswith("-"):
+                words.pop(0)  # the option's value, not a command
             continue
         if hasattr(node, "list_commands") and not word.startswith("-"):
             sub = node.get_command(None, word)

@@ -129,10 +129,6 @@ def _csv_leaks(text: str) -> bool:
     return False
 
 
-@pytest.mark.xfail(
-    reason="web/ calls honestcount.intake.publication at integration (issue 13, item 3)",
-    strict=False,
-)
 def test_no_public_output_states_a_single_photo(service, tmp_path):
     from fastapi.testclient import TestClient
 

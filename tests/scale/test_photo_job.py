@@ -7,7 +7,13 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select
 
 from honestcount.jobs import Registry, Worker, counts
-from honestcount.jobs.photo import PHOTO_KIND, enqueue_photo, photo_kind, stage_upload
+from honestcount.jobs.photo import (
+    PHOTO_KIND,
+    enqueue_photo,
+    photo_kind,
+    stage_upload,
+    sweep_staged,
+)
 from honestcount.settings import IntakeSettings
 from honestcount.storage import S3Store, SealedStore
 from scale.photos import FORBIDDEN, GPS_MARKER, hostile_photo
@@ -78,32 +84,56 @@ def test_object_store_path_keeps_no_metadata_and_no_phone_number(queue_engine, s
         2: hostile_photo(2, fmt="PNG"),
         3: hostile_photo(3, size=(5000, 3000)),
         4: b"not a picture at all, but a phone: +375297654321" * 4,
+        5: hostile_photo(1),  # the same file again, in another request
     }
     with queue_engine.begin() as conn:
         for photo_id, body in uploads.items():
-            enqueue_photo(conn, photo_id, stage_upload(staging, body))
-            enqueue_photo(conn, photo_id, "f" * 64)  # a retried request: still one job
+            staged = stage_upload(staging, body, f"request-{photo_id}")
+            assert stage_upload(staging, body, f"request-{photo_id}") == staged  # a retry
+            enqueue_photo(conn, photo_id, staged)
+            enqueue_photo(conn, photo_id, staged)  # a retried request: still one job
     waiting = _all_objects(client, bucket)
-    assert len(waiting) == 4 and all(k.startswith("photos/incoming/") for k in waiting)
+    assert len(waiting) == 5 and all(k.startswith("photos/incoming/") for k in waiting)
     for data in waiting.values():  # sealed while they wait
         assert not any(marker in data for marker in FORBIDDEN)
 
     registry = Registry([photo_kind(staging=staging, photos=photos, sink=RecordingSink())])
     report = Worker(queue_engine, registry, poll_s=0.01).run(burst=True)
-    assert (report.done, report.dead) == (4, 0)
+    assert (report.done, report.dead) == (5, 0)
 
     with queue_engine.connect() as conn:
         rows = {r.photo_id: r for r in conn.execute(select(results))}
-        assert counts(conn)[PHOTO_KIND]["done"] == 4
-    assert [rows[i].status for i in (1, 2, 3, 4)] == ["processed"] * 3 + ["rejected"]
+        assert counts(conn)[PHOTO_KIND]["done"] == 5
+    assert [rows[i].status for i in (1, 2, 3, 4, 5)] == ["processed"] * 3 + [
+        "rejected",
+        "processed",
+    ]
     assert "JPEG, PNG or WebP" in rows[4].reason
     assert max(rows[3].width, rows[3].height) <= IntakeSettings().max_stored_side
+    assert rows[5].storage_key == rows[1].storage_key  # the same clean photo, stored once
 
-    stored = _all_objects(client, bucket)
+    stored = _all_objects(client, bucket)  # every sealed upload is gone
     assert sorted(stored) == sorted(f"photos/{rows[i].storage_key}" for i in (1, 2, 3))
     assert assert_clean(stored.values()) == 3
     # The test's own inputs really carried what had to go.
     assert all(GPS_MARKER.encode() in body for body in list(uploads.values())[:3])
+
+
+def test_sweep_removes_uploads_of_done_jobs_only(queue_engine, stores):
+    _, _, photos, staging = stores
+    meta.create_all(queue_engine)
+    with queue_engine.begin() as conn:
+        enqueue_photo(conn, 1, stage_upload(staging, hostile_photo(1), "r1"))
+    registry = Registry([photo_kind(staging=staging, photos=photos, sink=RecordingSink())])
+    Worker(queue_engine, registry, poll_s=0.01).run(burst=True)
+    # A worker that stopped between its commit and the delete left its upload behind.
+    left = stage_upload(staging, hostile_photo(1), "r1")
+    with queue_engine.begin() as conn:
+        waiting = stage_upload(staging, hostile_photo(2), "r2")
+        enqueue_photo(conn, 2, waiting)
+    assert sweep_staged(queue_engine, staging) == 1
+    assert not staging.exists(left) and staging.exists(waiting)
+    assert sweep_staged(queue_engine, staging) == 0
 
 
 def assert_clean(blobs) -> int:

@@ -4,7 +4,7 @@ One module per command group; :mod:`.common` holds the app and what every comman
 :mod:`.output` how reports look in a terminal.
 """
 
-from honestcount.cli import analysis, data, intake, ledger, serve, simulation  # noqa: F401
+from honestcount.cli import analysis, bot, data, intake, ledger, serve, simulation, worker  # noqa: F401
 from honestcount.cli.common import app
 
 __all__ = ["app"]

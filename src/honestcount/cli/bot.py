@@ -38,9 +38,8 @@ def telegram(
     import logging
     import secrets
 
-    from honestcount.frontdoor.config import FrontdoorSettings
     from honestcount.frontdoor.telegram import serve
-    from honestcount.settings import ConfigurationError
+    from honestcount.settings import ConfigurationError, FrontdoorSettings
 
     def run() -> None:
         settings = FrontdoorSettings()

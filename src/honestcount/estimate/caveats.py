@@ -73,7 +73,7 @@ def _protocol_bias(
     if True not in means.columns or False not in means.columns:
         return out
     both = means.dropna()
-    both = both[both[False] > 0]
+    both = both[(both[False] > 0) & (both[True] > 0)]
     if both.empty:
         return out
     weight = frame[frame["p"]].groupby("s").size().reindex(both.index).fillna(0)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from honestcount.defaults import ANALYSIS
 from honestcount.estimate.bounds import LowerBounds, lower_bounds
 from honestcount.estimate.caveats import thin_evidence_warnings
 from honestcount.estimate.clean import CleanSelection, Definition, select_clean, stratum_labels
@@ -32,7 +33,6 @@ from honestcount.estimate.report import (
 )
 from honestcount.model import ElectionData
 from honestcount.results import Interval, Skipped
-from honestcount.settings import ANALYSIS
 
 STRATA = ["region", "settlement_type"]
 DEFAULT_THRESHOLD = ANALYSIS.estimate_threshold  # see docs/estimation.md

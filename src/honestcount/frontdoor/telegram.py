@@ -26,12 +26,11 @@ from aiogram.types import (
 )
 from sqlalchemy import Engine
 
-from honestcount.frontdoor.config import FrontdoorSettings
 from honestcount.frontdoor.engine import Contact, Conversation, Incoming, Reply
 from honestcount.frontdoor.gateway import HttpIntake
 from honestcount.frontdoor.messages import text
 from honestcount.frontdoor.stations import StationDirectory
-from honestcount.settings import ConfigurationError
+from honestcount.settings import ConfigurationError, FrontdoorSettings
 
 log = logging.getLogger("honestcount.frontdoor")
 # The largest picture fetched from Telegram (the intake's own limit is 15 MB).

@@ -14,47 +14,19 @@
 ``HONESTCOUNT_STAGING_KEY``          seals waiting uploads (32+ characters; required)
 ===================================  ======================================================
 
-These belong in :class:`honestcount.settings.Settings`; until they move there, this class
-reads them with the same prefix.
+They are the fields of :class:`honestcount.settings.StorageSettings`; this module turns them
+into stores.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from honestcount.settings import StorageSettings
 from honestcount.storage.base import PhotoStore, StorageError
 from honestcount.storage.local import LocalStore
 from honestcount.storage.s3 import S3Store, s3_client
 from honestcount.storage.sealed import MIN_SECRET, SealedStore
-
-
-class StorageSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HONESTCOUNT_", extra="ignore")
-
-    photo_store_url: str | None = None
-    photo_store_endpoint: str | None = None
-    photo_store_region: str = "us-east-1"
-    photo_store_access_key: SecretStr | None = None
-    photo_store_secret_key: SecretStr | None = None
-    photo_store_sse: str | None = None
-    staging_store_url: str | None = None
-    staging_key: SecretStr | None = None
-    photo_dir: Path = Field(
-        Path("honestcount-photos"),
-        validation_alias=AliasChoices("HONESTCOUNT_PHOTO_DIR", "photo_dir"),
-    )
-
-    def photo_url(self) -> str:
-        return self.photo_store_url or str(self.photo_dir)
-
-    def staging_url(self) -> str:
-        if self.staging_store_url:
-            return self.staging_store_url
-        return self.photo_url().rstrip("/") + "/incoming"
 
 
 def open_store(url: str, settings: StorageSettings | None = None) -> PhotoStore:

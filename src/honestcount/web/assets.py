@@ -17,11 +17,34 @@ assets = APIRouter(include_in_schema=False)
 _packed: dict[Path, bytes] = {}
 
 
+def odd(path: str) -> bool:
+    """A path no file of ours has: control characters (NUL among them: the OS refuses it),
+    a backslash, or a part longer than a file name may be."""
+    return (
+        any(ord(c) < 32 or c in "\\\x7f" for c in path)
+        or len(path) > 1024
+        or any(len(part.encode("utf-8", "replace")) > 255 for part in path.split("/"))
+    )
+
+
+def _file(root: Path, path: str) -> Path | None:
+    """``root / path`` if it is a file inside ``root``; None for anything else (odd names
+    included: they answer 404, never 500)."""
+    if odd(path):
+        return None
+    try:
+        target = (root / path).resolve()
+        if root not in target.parents or not target.is_file():
+            return None
+    except (OSError, ValueError):
+        return None
+    return target
+
+
 @assets.get("/static/{path:path}")
 def static(request: Request, path: str) -> Response:
-    root = STATIC.resolve()
-    target = (root / path).resolve()
-    if not target.is_file() or root not in target.parents:
+    target = _file(STATIC.resolve(), path)
+    if target is None:
         return Response("not found", status_code=404, media_type="text/plain")
     kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     if target.suffix == ".js":

@@ -25,7 +25,7 @@ from honestcount import __version__
 from honestcount.store import tables as t
 from honestcount.store.db import bulk_insert
 from honestcount.store.queries import of_election, read_frame
-from honestcount.web.privacy import INTAKE_SOURCE, NONE, PublicCounts
+from honestcount.web.privacy import INTAKE_SOURCE, NONE, WITHHELD, PublicCounts, mask_report
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -237,10 +237,17 @@ def _native_rows(frame: pd.DataFrame, table) -> pd.DataFrame:
 
 
 def export_sqlite(
-    engine: Engine, election_id: str, path: Path, public: PublicCounts = NONE
+    engine: Engine,
+    election_id: str,
+    path: Path,
+    public: PublicCounts = NONE,
+    withheld: pd.DataFrame | None = None,
 ) -> dict[str, int]:
     """The election's public tables copied into a new SQLite file (same schema as the store);
-    the intake's withheld counts are NULL there."""
+    the intake's withheld counts are NULL there, withheld stations' verdicts ``withheld``
+    and the report without them (``withheld``: their stored verdicts)."""
+    if withheld is None:
+        withheld = pd.DataFrame(columns=["verdict", "proven_excess", "details"])
     path.unlink(missing_ok=True)
     target = create_engine(f"sqlite:///{path}")
     t.metadata.create_all(target, tables=list(PUBLIC_TABLES))
@@ -266,15 +273,31 @@ def export_sqlite(
                 station_of = dict(zip(frame["pk"], frame["station_id"], strict=True))
             if public.active and table.name == "voter_evidence" and len(frame):
                 frame = _mask_evidence(frame, station_of, public)
+            if public.active and table.name == "verifications" and len(frame):
+                report = mask_report(_as_dict(frame["report"].iloc[0]), withheld, public)
+                frame["report"] = pd.Series([report], index=frame.index, dtype=object)
             if public.active and table.name == "station_verdicts" and len(frame):
-                masked: list[Any] = [
-                    public.mask_details(str(station_of.get(pk)), _as_dict(d))
-                    for pk, d in zip(frame["station_pk"], frame["details"], strict=True)
-                ]
-                frame["details"] = pd.Series(masked, index=frame.index, dtype=object)
+                frame = _mask_station_verdicts(frame, station_of, public)
             counts[table.name] = bulk_insert(dst, table, _native_rows(frame, table))
     target.dispose()
     return counts
+
+
+def _mask_station_verdicts(
+    frame: pd.DataFrame, station_of: dict, public: PublicCounts
+) -> pd.DataFrame:
+    """``station_verdicts`` rows as they may be published: a withheld station's verdict is
+    ``withheld`` with no details (its proven excess, NOT NULL in the schema, is 0)."""
+    sids = [str(station_of.get(pk)) for pk in frame["station_pk"]]
+    held = pd.Series([sid in public.withheld_stations for sid in sids], index=frame.index)
+    frame = frame.copy()
+    frame.loc[held, "verdict"] = WITHHELD
+    frame.loc[held, "proven_excess"] = 0
+    masked: list[Any] = [
+        public.mask_details(sid, _as_dict(d)) for sid, d in zip(sids, frame["details"], strict=True)
+    ]
+    frame["details"] = pd.Series(masked, index=frame.index, dtype=object)
+    return frame
 
 
 def _as_dict(value) -> dict:
@@ -380,19 +403,13 @@ def build(
     written: list[dict] = []
     notes: list[str] = []
     codes: list[str] = []  # one per note, for the pages to say it in their language
+    withheld = None
     if public.active:
         data = dataclasses.replace(data, declared=data.declared.copy(), photo=data.photo.copy())
         public.mask_frames(data.declared, data.photo)
         if verdicts is not None:
-            verdicts = verdicts.copy()
-            verdicts["details"] = pd.Series(
-                [
-                    public.mask_details(sid, d)
-                    for sid, d in zip(verdicts.index, verdicts["details"], strict=True)
-                ],
-                index=verdicts.index,
-                dtype=object,
-            )
+            withheld = verdicts[verdicts.index.isin(sorted(public.withheld_stations))]
+            verdicts = public.mask_stored(verdicts)
         notes.append(
             "counts sent through the intake are published only as its rules allow "
             "(embargo, minimum group size): withheld cells are empty"
@@ -442,7 +459,7 @@ def build(
         codes.append("no_estimates")
 
     db = out / f"honestcount-{election_id}.sqlite"
-    counts = export_sqlite(engine, election_id, db, public)
+    counts = export_sqlite(engine, election_id, db, public, withheld)
     written.append(
         {"name": db.name, "rows": sum(counts.values()), "tables": counts, "content": "database"}
     )

@@ -225,4 +225,4 @@ def station_page(eid: str, sid: str, c: Ctx = Request_) -> Response:
             page="stations",
         )
 
-    return c.answer(snap, build, cacheable=not c.site.public_counts(eid).active)
+    return c.answer(snap, build)

@@ -162,3 +162,69 @@ class Guard:
             known = marker if marker is not None else (hit[1] if hit else "")
             self._cache[election_id] = (now, known, counts)
         return counts
+
+
+def mask_index(index: pd.DataFrame, public: PublicCounts) -> pd.DataFrame:
+    """The snapshot's station index (``verdict``, ``proven_excess``, ``failed_checks``) with
+    withheld stations as ``withheld``, no excess, no failed checks (all from the verdict)."""
+    if not public.active:
+        return index
+    cols = [c for c in ("verdict", "proven_excess", "failed_checks") if c in index.columns]
+    masked = public.mask_verdicts(index[cols])
+    out = index.copy()
+    out["verdict"] = masked["verdict"]
+    if "proven_excess" in cols:
+        out["proven_excess"] = pd.to_numeric(masked["proven_excess"]).fillna(0).astype("int64")
+    if "failed_checks" in cols:
+        out["failed_checks"] = masked["failed_checks"]
+    return out
+
+
+def _number(value: object) -> float:
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan
+    return x
+
+
+def mask_report(report: dict | None, withheld: pd.DataFrame, public: PublicCounts) -> dict | None:
+    """The stored verification report without the withheld stations' share of it: they are
+    counted as ``withheld`` and taken out of the verdict counts, the proven excess and the
+    per-option tallies. ``withheld``: their stored verdicts (verdict, proven_excess, details)."""
+    if report is None or not len(withheld):
+        return report
+    out = dict(report)
+    verdicts = dict(report.get("verdicts") or {})
+    for v, n in withheld["verdict"].value_counts().items():
+        if v in verdicts:
+            verdicts[v] = max(0, int(verdicts[v]) - int(n))
+    verdicts[WITHHELD] = len(withheld)
+    out["verdicts"] = verdicts
+    order = list(report.get("verdict_order") or [])
+    if order and WITHHELD not in order:
+        out["verdict_order"] = [*order, WITHHELD]
+    if report.get("proven_excess_votes") is not None:
+        taken = int(withheld["proven_excess"].sum())
+        out["proven_excess_votes"] = max(0, int(report["proven_excess_votes"]) - taken)
+    threshold = _number((report.get("thresholds") or {}).get("min_declared_excess"))
+    by_option: dict = {}
+    for oid, tally in (report.get("proven_by_option") or {}).items():
+        tally = dict(tally)
+        for d in withheld["details"]:
+            d = d if isinstance(d, dict) else {}
+            verdict = d.get(f"{oid}_verdict")
+            if verdict == "falsification_proven":
+                tally["photo"] = tally.get("photo", 0) - 1
+                excess = _number(d.get(f"{oid}_photo_excess"))
+                if not math.isnan(excess):
+                    tally["excess_votes"] = tally.get("excess_votes", 0) - int(excess)
+            elif verdict == "declared_exceeds_official":
+                tally["declared_only"] = tally.get("declared_only", 0) - 1
+            over = _number(d.get(f"{oid}_declared")) - _number(d.get(f"{oid}_official"))
+            if not math.isnan(over) and not math.isnan(threshold) and over >= threshold:
+                tally["declared"] = tally.get("declared", 0) - 1
+        by_option[oid] = {k: max(0, v) if isinstance(v, int) else v for k, v in tally.items()}
+    if by_option:
+        out["proven_by_option"] = by_option
+    return out

@@ -254,7 +254,7 @@ class Writer:
             est.get("result") if est["status"] == "ready" else None,
             self.out / "data",
             stamp=site.version(snap),
-            public=site.public_counts(self.eid),
+            public=snap.public,
             provenance=est.get("provenance"),
         )
         self.written["files"] += len(manifest["files"]) + 2
@@ -353,8 +353,7 @@ class Writer:
         from honestcount.web.station import station_details
 
         head = views.election_head(self.snap)
-        public = self.site.public_counts(self.eid)
-        details = station_details(self.site.engine, self.snap, public)
+        details = station_details(self.site.engine, self.snap, self.snap.public)
         for n, (sid, detail) in enumerate(details, 1):
             body = _json({"election": head, **detail})
             self.put(f"json/s/{self.keys[sid]}.json", body)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import Engine
 
 from honestcount.web import views
-from honestcount.web.assets import assets
+from honestcount.web.assets import assets, odd
 from honestcount.web.http import (
     COOKIE,
     HTML_CACHE,
@@ -138,6 +138,8 @@ def forensics_plot(eid: str, name: str, c: Ctx = Request_) -> Response:
     snap = c.snapshot(eid)
     if snap is None:
         return c.missing_election(eid)
+    if odd(name) or "/" in name or name.startswith("."):
+        return c.not_found("no such plot", True)
     if name.startswith("honest-mixture-") and name.endswith(".png"):
         views.honest_plot(c.site, snap, name[len("honest-mixture-") : -len(".png")])
     else:
@@ -172,7 +174,7 @@ def open_data(eid: str, c: Ctx = Request_) -> Response:
         }
         return c.data(doc)
 
-    return c.answer(snap, build, cacheable=not c.site.public_counts(eid).active)
+    return c.answer(snap, build)
 
 
 @pages.get("/elections/{eid}/data/{name}")

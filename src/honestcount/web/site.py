@@ -42,7 +42,7 @@ from honestcount.results import plain
 from honestcount.settings import get_settings
 from honestcount.store import tables as t
 from honestcount.store.queries import of_election, preferred_source, read_frame
-from honestcount.web.privacy import Guard
+from honestcount.web.privacy import NONE, Guard, PublicCounts, mask_index, mask_report
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,10 @@ VERDICTS = (
     "consistent",
     "no_evidence",
     "no_official_result",
+    "withheld",  # the intake's publication rule withholds the station's verdict
 )
 UNVERIFIED = "unverified"
+WITHHELD = "withheld"
 VERDICT_CODE = {
     "falsification_proven": "P",
     "turnout_inflation_proven": "T",
@@ -64,6 +66,7 @@ VERDICT_CODE = {
     "consistent": "C",
     "no_evidence": "E",
     "no_official_result": "N",
+    "withheld": "W",
     UNVERIFIED: "U",
 }
 CODE_VERDICT = {c: v for v, c in VERDICT_CODE.items()}
@@ -95,6 +98,7 @@ class Snapshot:
     search_text: pd.Series
     regions: list[str]
     settlement_types: list[str]
+    public: PublicCounts = NONE  # what may be shown of the intake's figures (index masked)
     cache: dict[str, Any] = field(default_factory=dict)  # built on demand (layers, tables)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -244,6 +248,7 @@ class State:
     stamp: str
     analyses: str
     checked: float
+    public: PublicCounts = NONE
 
 
 class Site:
@@ -307,10 +312,29 @@ class Site:
                 self._states.pop(election_id, None)
                 return None
             count, newest = conn.execute(marker).one()
-        stamp = stamp_of(election_id, row.imported_at, row.computed_at, row.evidence_digest)
-        state = State(stamp, stamp_of(count, newest), now)
+        base = stamp_of(election_id, row.imported_at, row.computed_at, row.evidence_digest)
+        # what may be published of the intake's figures is part of the state: an embargo
+        # lifted, a photo accepted or evidence materialised gives new pages
+        public = self.public_counts(election_id, stamp_of(base, self._intake_marker(election_id)))
+        stamp = stamp_of(base, public.fingerprint()) if public.active else base
+        state = State(stamp, stamp_of(count, newest), now, public)
         self._states[election_id] = state
         return state
+
+    def _intake_marker(self, election_id: str) -> str:
+        """The election's intake settings as stored (changed when an admin lifts the embargo
+        or sets the group size): one primary-key read."""
+        s = t.intake_settings.c
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    select(s.updated_at, s.embargo_lifted_at, s.min_group_size).where(
+                        s.election_id == election_id
+                    )
+                ).first()
+        except Exception:  # a store without the intake's tables: nothing of it to publish
+            return "-"
+        return "" if row is None else stamp_of(*row)
 
     def version(self, snap: Snapshot) -> str:
         """Changes whenever anything a page of ``snap`` shows may have changed."""
@@ -362,7 +386,7 @@ class Site:
         with self._lock:
             snap = self._snapshots.get(election_id)
             if snap is None or snap.stamp != state.stamp:
-                snap = build_snapshot(self.engine, election_id, state.stamp)
+                snap = build_snapshot(self.engine, election_id, state.stamp, state.public)
                 self._snapshots[election_id] = snap
                 self._forget(election_id, state.stamp)
         return snap
@@ -528,8 +552,30 @@ def _station_index(conn: Any, election_id: str) -> pd.DataFrame:
     return index.set_index("station_id")
 
 
-def build_snapshot(engine: Engine, election_id: str, stamp: str) -> Snapshot:
-    """Read the lean picture of one election from the store (one pass, no evidence)."""
+def _withheld_verdicts(conn: Any, index: pd.DataFrame, public: PublicCounts) -> pd.DataFrame:
+    """The stored verdicts (verdict, proven_excess, details) of the stations whose intake
+    figures are withheld, as stored (to take them out of the report's counts)."""
+    ids = sorted(public.withheld_stations & set(index.index))
+    rows = []
+    v = t.station_verdicts.c
+    pks = [int(pk) for pk in index.loc[ids, "pk"]]
+    for i in range(0, len(pks), 500):
+        rows += conn.execute(
+            select(v.station_pk, v.verdict, v.proven_excess, v.details).where(
+                v.station_pk.in_(pks[i : i + 500])
+            )
+        ).all()
+    return pd.DataFrame(
+        [(r.verdict, int(r.proven_excess), _json(r.details)) for r in rows],
+        columns=["verdict", "proven_excess", "details"],
+    )
+
+
+def build_snapshot(
+    engine: Engine, election_id: str, stamp: str, public: PublicCounts = NONE
+) -> Snapshot:
+    """Read the lean picture of one election from the store (one pass, no evidence), with
+    the intake's withheld figures left out (``public``)."""
     from honestcount.web.search import search_text
 
     with engine.connect() as conn:
@@ -549,6 +595,9 @@ def build_snapshot(engine: Engine, election_id: str, stamp: str) -> Snapshot:
         ver = conn.execute(
             select(t.verifications).where(t.verifications.c.election_id == election_id)
         ).first()
+        withheld = _withheld_verdicts(conn, index, public) if public.active else None
+    if public.active:
+        index = mask_index(index, public)
     totals = counts["totals"]
     located = index["latitude"].notna() & index["longitude"].notna()
     return Snapshot(
@@ -563,7 +612,10 @@ def build_snapshot(engine: Engine, election_id: str, stamp: str) -> Snapshot:
         },
         options=options,
         stamp=stamp,
-        report=_json(ver.report) if ver is not None else None,
+        public=public,
+        report=mask_report(_json(ver.report), withheld, public)
+        if ver is not None and withheld is not None
+        else (_json(ver.report) if ver is not None else None),
         computed_at=ver.computed_at.isoformat() if ver is not None else None,
         thresholds=_json(ver.thresholds) if ver is not None else None,
         index=index,

@@ -12,7 +12,7 @@ from honestcount.model import PROTOCOL_LINES
 from honestcount.results import plain
 from honestcount.store import tables as t
 from honestcount.store.queries import SOURCE_PREFERENCE, of_election
-from honestcount.web.privacy import PublicCounts
+from honestcount.web.privacy import INTAKE_SOURCE, WITHHELD, PublicCounts
 from honestcount.web.site import UNVERIFIED, Snapshot, _json, web_url
 
 
@@ -139,6 +139,12 @@ def _options(
     if public.active:
         for oid in list(declared):
             declared[oid], photo[oid] = public.cell(station_id, oid, declared[oid], photo[oid])
+    for r in rows["evidence"]:  # written since the rule was read: withheld until read again
+        if r.source == INTAKE_SOURCE and (station_id, r.option_id) not in public.pairs:
+            declared[r.option_id] = photo[r.option_id] = None
+    # at a withheld station even a shown count's difference from the official one would
+    # restate what its verdict withholds
+    differences = not _withheld(public, station_id, rows)
     out = []
     for o in snap.options:
         oid = o["id"]
@@ -151,12 +157,27 @@ def _options(
                 "official": off,
                 "photo_confirmed": ph,
                 "declared": de,
-                "photo_minus_official": None if off is None or ph is None else ph - off,
-                "declared_minus_official": None if off is None or de is None else de - off,
-                "verdict": details.get(f"{oid}_verdict"),
+                "photo_minus_official": None
+                if off is None or ph is None or not differences
+                else ph - off,
+                "declared_minus_official": None
+                if off is None or de is None or not differences
+                else de - off,
+                "verdict": details.get(f"{oid}_verdict") if differences else None,
             }
         )
     return out
+
+
+def _withheld(public: PublicCounts, station_id: str, rows: dict[str, Any]) -> bool:
+    """Whether the station's intake-derived figures are withheld (fails closed for intake
+    rows the rule has not seen yet)."""
+    if station_id in public.withheld_stations:
+        return True
+    return any(
+        r.source == INTAKE_SOURCE and (station_id, r.option_id) not in public.pairs
+        for r in rows["evidence"]
+    )
 
 
 def station_detail(
@@ -176,9 +197,19 @@ def station_detail(
 def _detail(
     snap: Snapshot, station_id: str, rows: dict[str, Any], public: PublicCounts
 ) -> dict[str, Any]:
-    row, verdict = rows["row"], rows["verdict"]
+    row, stored = rows["row"], rows["verdict"]
     protocol, official = _protocol(rows)
-    details = _json(verdict.details) if verdict is not None else {}
+    verdict_name, excess, details = UNVERIFIED, 0, {}
+    if stored is not None:
+        verdict_name = stored.verdict
+        excess = int(stored.proven_excess)
+        details = _json(stored.details)
+        if _withheld(public, station_id, rows):
+            verdict_name, excess, details = WITHHELD, None, {}
+        else:
+            verdict_name, excess, details = public.verdict(
+                station_id, verdict_name, excess, details
+            )
     options = _options(snap, rows, official, details, public, station_id)
     rules = (snap.report or {}).get("check_rules", {})
     obs = rows["observers"][0] if rows["observers"] else None
@@ -191,8 +222,8 @@ def _detail(
             "url": row.url,
         },
         "verdict": {
-            "verdict": verdict.verdict if verdict is not None else UNVERIFIED,
-            "proven_excess_votes": int(verdict.proven_excess) if verdict is not None else 0,
+            "verdict": verdict_name,
+            "proven_excess_votes": excess,
             "proven_options": [r for r in (details.get("proven_options") or "").split(";") if r],
             "declared_exceeds_options": [
                 o["id"] for o in options if o["verdict"] == "declared_exceeds_official"

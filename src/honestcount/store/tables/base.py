@@ -14,7 +14,6 @@ metadata = MetaData(
 )
 
 
-
 def station_fk() -> Column:
     # No FOREIGN KEY on the million-row evidence tables: PostgreSQL checks one per row with a
     # trigger, which tripled import time. Rows are written and deleted only together with
@@ -30,4 +29,3 @@ def election_fk(primary_key: bool = False) -> Column:
         primary_key=primary_key,
         nullable=False,
     )
-

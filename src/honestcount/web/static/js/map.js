@@ -33,10 +33,11 @@
     C: '<circle cx="8" cy="8" r="6.3" fill="#009e73" stroke="#00362a" stroke-width="1"/>',
     E: '<circle cx="8" cy="8" r="5.6" fill="#fff" stroke="#2a8fcb" stroke-width="3"/>',
     N: '<path d="M3 3 13 13M13 3 3 13" stroke="#6f757c" stroke-width="3.2" stroke-linecap="round"/>',
+    W: '<rect x="2.5" y="5.5" width="11" height="8" rx="1" fill="#fff" stroke="#6f757c" stroke-width="2"/><path d="M5 5.5V4a3 3 0 0 1 6 0v1.5" fill="none" stroke="#6f757c" stroke-width="2"/>',
     U: '<path d="M2.5 8h11" stroke="#6f757c" stroke-width="3" stroke-linecap="round"/>'
   };
-  var COLOURS = { P: "#d55e00", T: "#cc79a7", D: "#e69f00", C: "#009e73", E: "#56b4e9", N: "#8a8f96", U: "#b9bec5" };
-  var ORDER = ["P", "T", "D", "C", "E", "N", "U"];
+  var COLOURS = { P: "#d55e00", T: "#cc79a7", D: "#e69f00", C: "#009e73", E: "#56b4e9", N: "#8a8f96", W: "#9aa0a6", U: "#b9bec5" };
+  var ORDER = ["P", "T", "D", "C", "E", "N", "W", "U"];
   var RAISE = { P: 600, T: 500, D: 400, C: 300, E: 200, N: 100 };
   var icons = {};
   ORDER.forEach(function (c) {
