@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from honestcount.estimate.clean import CleanSelection
-from honestcount.estimate.mixture import MixtureEstimate
+from honestcount.estimate.mixture import MAX_HONEST_SD, MixtureEstimate
 from honestcount.estimate.report import OptionEstimate
 
 MIN_STATIONS = 30  # fewer honest or clean stations than this: the result rests on little
@@ -111,6 +111,17 @@ def _disagreements(estimates: Sequence[OptionEstimate]) -> list[str]:
     return out
 
 
+def _spread_at_cap(mixture: MixtureEstimate | None) -> list[str]:
+    if mixture is None or mixture.honest_sd < MAX_HONEST_SD - 1e-9:
+        return []
+    return [
+        "The spread of honest counts around the declarations reached the model's cap "
+        f"(standard deviation {MAX_HONEST_SD} of log official/declared): the mixture estimate "
+        "then depends on that constant, beyond its interval. See how it moves with the cap "
+        "in docs/estimation.md before quoting it alone."
+    ]
+
+
 def thin_evidence_warnings(
     official: pd.DataFrame,
     declared: pd.DataFrame,
@@ -130,4 +141,5 @@ def thin_evidence_warnings(
     out += _single_station_strata(levels, clean, mixture)
     out += _protocol_bias(official, declared, levels)
     out += _disagreements(estimates)
+    out += _spread_at_cap(mixture)
     return tuple(out)
