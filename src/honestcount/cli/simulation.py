@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -96,23 +96,33 @@ def simulate(
     photo_rate: Annotated[
         float, typer.Option(help="Share of participants who send a photo.")
     ] = 0.6,
+    regime: Annotated[
+        str | None,
+        typer.Option(
+            help="A validation regime (large_thefts, widespread, weak_platform, thin): its "
+            "parameters replace the options above."
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Write a synthetic election in the Golos layout, with known truth (truth.json)."""
+    from honestcount.estimate.simulate import REGIMES, regime_parameters
     from honestcount.estimate.simulate import simulate as run_simulation
 
-    def run():
-        sim = run_simulation(
-            seed=seed,
-            n_stations=stations,
-            out=out_dir,
-            falsified_share=falsified_share,
-            falsify_where=falsify_where,
-            protocol_share=protocol_share,
-            protocol_bias=protocol_bias,
-            participation=participation,
-            photo_rate=photo_rate,
-        )
+    def run() -> None:
+        params: dict[str, Any] = {
+            "falsified_share": falsified_share,
+            "falsify_where": falsify_where,
+            "protocol_share": protocol_share,
+            "protocol_bias": protocol_bias,
+            "participation": participation,
+            "photo_rate": photo_rate,
+        }
+        if regime is not None:
+            if regime not in REGIMES:
+                raise InputError(f"--regime {regime!r}: one of {', '.join(REGIMES)}")
+            params |= regime_parameters(regime, seed)
+        sim = run_simulation(seed=seed, n_stations=stations, out=out_dir, **params)
         doc = {
             "out": str(out_dir),
             "seed": seed,
