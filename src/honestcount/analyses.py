@@ -63,6 +63,31 @@ def evidence_digest(data: ElectionData) -> str:
     return digest(data)
 
 
+def public_view(engine: Engine, data: ElectionData) -> tuple[ElectionData, str]:
+    """The evidence a public analysis may use, and the digest it is stored under.
+
+    Intake evidence that the publication rule withholds (the embargo, or fewer voters than
+    the minimum group size) feeds no public figure: its cells are dropped here, and the rule's
+    state is part of the digest, so lifting the embargo makes the stored runs stale.
+    """
+    from honestcount.intake import publication
+
+    pub = publication(engine, data.election.id)
+    withheld = pub.withheld_stations
+    cells = sorted((s, o) for s, o in pub.pairs if s in withheld)
+    digest = evidence_digest(data)
+    if not cells:
+        return data, digest
+    declared, photo = data.declared.copy(), data.photo.copy()
+    for station, option in cells:
+        for frame in (declared, photo):
+            if station in frame.index and option in frame.columns:
+                frame.loc[station, option] = float("nan")
+    tag = hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+    masked = dataclasses.replace(data, declared=declared, photo=photo)
+    return masked, hashlib.sha256(f"{digest}:{tag}".encode()).hexdigest()
+
+
 def save(
     engine: Engine,
     election_id: str,
@@ -169,8 +194,9 @@ def run_estimate(
 
     params = parameters or estimate_parameters()
     kwargs = {k: v for k, v in params.items() if k not in ("methods", "checks_ok")}
-    result = estimate(data, params.get("methods"), checks_ok=checks_ok(data), **kwargs)
-    return save(engine, data.election.id, ESTIMATE, params, evidence_digest(data), result)
+    public, digest = public_view(engine, data)
+    result = estimate(public, params.get("methods"), checks_ok=checks_ok(public), **kwargs)
+    return save(engine, data.election.id, ESTIMATE, params, digest, result)
 
 
 def forensics_parameters(
@@ -196,14 +222,14 @@ def run_forensics(
         kept["tests"][name] = (
             {k: v for k, v in test.items() if k != "plots"} if isinstance(test, dict) else test
         )
-    stored = save(engine, data.election.id, FORENSICS, params, evidence_digest(data), kept)
+    stored = save(engine, data.election.id, FORENSICS, params, public_view(engine, data)[1], kept)
     return dataclasses.replace(stored, result=document)
 
 
 def shown(engine: Engine, data: ElectionData, kind: str) -> StoredAnalysis:
     """What the pages show for ``kind``: the newest stored run on the current evidence, or the
     defaults computed once now (and stored)."""
-    stored = latest(engine, data.election.id, kind, evidence_digest(data))
+    stored = latest(engine, data.election.id, kind, public_view(engine, data)[1])
     if stored is not None:
         return stored
     if kind == ESTIMATE:

@@ -113,3 +113,45 @@ def test_headline_names_the_challenger_and_her_interval():
     bare = headline(None, {"official": estimate["official"]}, {})
     assert bare is not None and bare.challenger == "b" and bare.estimate is None
     assert bare.sentence().endswith("falsification at 0 stations.")
+
+
+def test_withheld_intake_evidence_feeds_no_public_estimate(tmp_path, monkeypatch):
+    """A cell from the citizens' intake that may not be published (here: no intake key, so
+    the rule fails closed) is dropped from the estimate's input and marks its digest."""
+    from sqlalchemy import update
+
+    from honestcount.store import tables as t
+
+    monkeypatch.delenv("HONESTCOUNT_SECRET", raising=False)
+    monkeypatch.delenv("HONESTCOUNT_DEV", raising=False)
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    save_election(engine, read_source("belarus-2020", None, None))
+    data = load_election(engine, "belarus-2020", use_snapshot=False)
+    station = data.declared["tsikhanouskaya"].dropna().index[0]
+    with engine.begin() as conn:
+        pk = conn.execute(
+            t.stations.select()
+            .with_only_columns(t.stations.c.pk)
+            .where(t.stations.c.election_id == "belarus-2020", t.stations.c.station_id == station)
+        ).scalar_one()
+        conn.execute(
+            update(t.voter_evidence)
+            .where(
+                t.voter_evidence.c.station_pk == pk,
+                t.voter_evidence.c.option_id == "tsikhanouskaya",
+            )
+            .values(source="intake")
+        )
+    data = load_election(engine, "belarus-2020", use_snapshot=False)
+    assert data.declared.loc[station, "tsikhanouskaya"] > 0
+
+    public, digest = analyses.public_view(engine, data)
+    assert (
+        public.declared.loc[station, "tsikhanouskaya"]
+        != public.declared.loc[station, "tsikhanouskaya"]
+    )
+    assert data.declared.loc[station, "tsikhanouskaya"] > 0  # the loaded data is left alone
+    assert digest != analyses.evidence_digest(data)
+    stored = analyses.run_estimate(engine, data, analyses.estimate_parameters(["ratio"], n_boot=20))
+    assert stored.evidence_digest == digest
+    assert analyses.shown(engine, data, analyses.ESTIMATE).computed_at == stored.computed_at

@@ -8,7 +8,6 @@ import io
 import json
 import sqlite3
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 

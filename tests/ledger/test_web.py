@@ -4,6 +4,7 @@ from the synthetic lists anywhere in public output."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -60,6 +61,10 @@ def leaked(text: str, names: set[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, vault):
     return build(tmp_path_factory.mktemp("ledger-web"), vault)
+
+
+# What a browser sends with a form posted from the site's own page.
+OWN = {"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +131,7 @@ def test_no_name_in_any_public_output(client, site):
         for path in ("/aftermath", "/aftermath.json", "/aftermath/search",
                      "/aftermath/search.json", "/aftermath?lang=be", "/aftermath?lang=ru")
     }  # fmt: skip
-    found = client.post("/aftermath/search", data=site.known)
+    found = client.post("/aftermath/search", data=site.known, headers=OWN)
     outputs["search answer"] = found.text
     outputs["search answer json"] = client.post("/aftermath/search.json", json=site.known).text
     for where, text in outputs.items():
@@ -143,7 +148,7 @@ def test_search_says_found_and_where_only(client, site):
     assert set(answer["last_recorded"]) == {"date", "place", "facility"}
     assert re.fullmatch(r"2020-\d\d-\d\d", answer["last_recorded"]["date"])
     # the form posts the same and the page shows the same
-    html = client.post("/aftermath/search?lang=en", data=site.known).text
+    html = client.post("/aftermath/search?lang=en", data=site.known, headers=OWN).text
     assert 'data-found="yes"' in html and "This person is on record." in html
 
 
@@ -159,7 +164,7 @@ def test_search_says_found_and_where_only(client, site):
 def test_search_partial_or_wrong_finds_nothing(client, site, change):
     answer = client.post("/aftermath/search.json", json={**site.known, **change}).json()
     assert answer["found"] is False and "last_recorded" not in answer
-    html = client.post("/aftermath/search", data={**site.known, **change}).text
+    html = client.post("/aftermath/search", data={**site.known, **change}, headers=OWN).text
     assert 'data-found="no"' in html
 
 
@@ -178,7 +183,7 @@ def test_search_is_rate_limited_per_client(site, vault):
     with TestClient(app) as c:
         codes = [c.post("/aftermath/search.json", json=site.known).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
-        r = c.post("/aftermath/search", data=site.known)
+        r = c.post("/aftermath/search", data=site.known, headers=OWN)
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
         assert "Too many searches" in r.text and "This person is on record" not in r.text
 
@@ -201,3 +206,99 @@ def test_gap_wording_and_chart_helpers():
     assert gap_reading({**claim, "quantity": 1250}) == "within"
     assert gap_reading({**claim, "quantity": 7000}) == "above"
     assert str(timeline_svg([], translator("en"))) == ""
+
+
+# --- issue 13, item 7: the search answers its own site only, and no more than agreed --------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},  # with no Sec-Fetch-Site to say it is this site's own page
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://testserver"},
+    ],
+)
+def test_search_refuses_other_sites(client, site, headers):
+    r = client.post("/aftermath/search.json", json=site.known, headers=headers)
+    assert r.status_code == 403 and "found" not in r.text
+    assert "access-control-allow-origin" not in r.headers
+    form = client.post("/aftermath/search", data=site.known, headers=headers)
+    assert form.status_code == 403 and "on record" not in form.text
+
+
+def test_search_takes_no_form_from_elsewhere_and_only_json_as_json(client, site):
+    # a form posted with no word of where it came from (what a cross-site form in an old
+    # browser, or a hidden auto-submitting one, would look like) is not answered
+    assert client.post("/aftermath/search", data=site.known).status_code == 403
+    # the JSON search takes JSON only: a form cannot reach it without a CORS preflight
+    r = client.post("/aftermath/search.json", data=site.known)
+    assert r.status_code == 415 and "found" not in r.text
+    plain = client.post(
+        "/aftermath/search.json",
+        content=json.dumps(site.known),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert plain.status_code == 415
+    ok = client.post("/aftermath/search.json", json=site.known)
+    assert ok.status_code == 200 and "access-control-allow-origin" not in ok.headers
+    assert "access-control-allow-origin" not in client.get("/aftermath/search.json").headers
+    # the figures are still open to anyone's scripts
+    assert client.get("/aftermath.json").headers["access-control-allow-origin"] == "*"
+
+
+def test_search_refuses_a_big_body_before_reading_it(client, site):
+    big = {**site.known, "note": "x" * 10_000}
+    assert client.post("/aftermath/search.json", json=big).status_code == 413
+
+    def chunks():  # no Content-Length: refused once 4 KB have come
+        yield json.dumps(site.known).encode()[:-1]
+        for _ in range(100):
+            yield b" " * 1000
+
+    r = client.post(
+        "/aftermath/search.json", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 413
+
+
+def test_a_hospital_is_not_disclosed(tmp_path, site, vault):
+    import sqlite3
+
+    from sqlalchemy import text
+
+    copy = tmp_path / "hospital.db"
+    with sqlite3.connect(site.engine.url.database) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)  # the whole store, write-ahead log included
+    engine = make_engine(f"sqlite:///{copy}")
+    hospital = "Городская клиническая больница скорой медицинской помощи"
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_facts SET facility = :h"), {"h": hospital})
+    app = FastAPI()
+    app.include_router(router(engine, vault=vault, search_burst=100, search_per_minute=100))
+    with TestClient(app) as c:
+        answer = c.post("/aftermath/search.json", json=site.known).json()
+        assert answer["found"] is True
+        assert answer["last_recorded"]["facility"] == "not_disclosed"
+        html = c.post("/aftermath/search?lang=en", data=site.known, headers=OWN).text
+        assert "больниц" not in html and "a place not disclosed" in html
+    engine.dispose()
+    # a known place of detention is named
+    from honestcount.ledger.web import public_facility
+
+    assert public_facility("Akrestsina detention centre") == "Akrestsina detention centre"
+    assert public_facility("Hospital No 6") == "not_disclosed" and public_facility(None) is None
+
+
+def test_the_sites_own_form_is_answered(client, site):
+    # what Chromium sends with the page's form under Referrer-Policy: no-referrer
+    own = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}
+    html = client.post("/aftermath/search?lang=en", data=site.known, headers=own).text
+    assert 'data-found="yes"' in html
+
+
+def test_the_search_page_cannot_be_framed(client):
+    r = client.get("/aftermath/search")
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    assert "access-control-allow-origin" not in r.headers

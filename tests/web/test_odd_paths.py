@@ -37,3 +37,11 @@ def test_odd_plot_names_are_not_found(quiet, name):
 
 def test_a_real_asset_still_loads(quiet):
     assert quiet.get("/static/css/site.css").status_code == 200
+
+
+def test_no_page_can_be_framed_by_another_site(quiet):
+    for path in ("/", "/elections/awkward-1", "/elections/awkward-1/stations"):
+        r = quiet.get(path)
+        assert r.status_code == 200
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"], path
+        assert r.headers["x-frame-options"] == "DENY"

@@ -83,7 +83,8 @@ def test_a_withheld_station_has_no_verdict_anywhere(setup):
     station = client.get(f"{BASE}/stations/{PROVEN}.json").json()
     assert station["verdict"]["verdict"] == "withheld"
     assert station["verdict"]["proven_excess_votes"] is None
-    assert all(o["photo_minus_official"] is None and o["verdict"] is None for o in station["options"])
+    for o in station["options"]:
+        assert o["photo_minus_official"] is None and o["verdict"] is None
     rows = {r["id"]: r for r in client.get(f"{BASE}/stations.json?per_page=100").json()["stations"]}
     assert rows[PROVEN]["verdict"] == "withheld" and rows[PROVEN]["proven_excess_votes"] is None
     overview = client.get(f"{BASE}.json").json()["verification"]
@@ -115,3 +116,73 @@ def test_lifting_the_embargo_renews_cached_pages_at_once(setup):
     renewed = client.get(f"{BASE}.json")
     assert renewed.headers["ETag"] != overview.headers["ETag"]
     assert renewed.json()["verification"]["verdicts"]["falsification_proven"] == 1
+
+
+def test_the_report_loses_exactly_the_withheld_stations_share():
+    from honestcount.web.privacy import PublicCounts, mask_report
+
+    rule = PublicCounts(pairs=frozenset({("s1", "a")}), embargoed=True)
+    report = {
+        "verdicts": {"falsification_proven": 3, "consistent": 7},
+        "verdict_order": ["falsification_proven", "consistent"],
+        "proven_excess_votes": 50,
+        "thresholds": {"min_declared_excess": 1},
+        "proven_by_option": {
+            "a": {"photo": 3, "declared": 4, "declared_only": 1, "excess_votes": 50},
+            "b": {"photo": 0, "declared": 0, "declared_only": 0, "excess_votes": 0},
+        },
+        "observers": {
+            "observed_stations": {
+                "stations": 4,
+                "with_official_result": 4,
+                "proven_share": 0.5,
+                "without": {"with_official_result": 6, "proven_share": 1 / 6},
+            },
+            "violations": {
+                "V1": {
+                    "reason": "r",
+                    "stations": 1,
+                    "with_official_result": 1,
+                    "proven_share": 1.0,
+                    "without": {"with_official_result": 9, "proven_share": 2 / 9},
+                }
+            },
+        },
+    }
+    details = {
+        "a_verdict": "falsification_proven",
+        "a_photo_excess": 1,
+        "a_declared": 1,
+        "a_official": 0,
+        "b_official": 10,
+        "observers": 2,
+    }
+    withheld = pd.DataFrame(
+        {
+            "verdict": ["falsification_proven"],
+            "proven_excess": [1],
+            "details": [details],
+            "codes": [{"V1"}],
+        },
+        index=pd.Index(["s1"], name="station_id"),
+    )
+    out = mask_report(report, withheld, rule)
+    assert out["verdicts"] == {"falsification_proven": 2, "consistent": 7, "withheld": 1}
+    assert out["verdict_order"][-1] == "withheld"
+    assert out["proven_excess_votes"] == 49
+    assert out["proven_by_option"]["a"] == {
+        "photo": 2,
+        "declared": 3,
+        "declared_only": 1,
+        "excess_votes": 49,
+    }
+    assert out["proven_by_option"]["b"] == report["proven_by_option"]["b"]
+    observed = out["observers"]["observed_stations"]
+    assert observed["with_official_result"] == 3 and observed["proven_share"] == pytest.approx(
+        1 / 3
+    )
+    assert observed["without"] == report["observers"]["observed_stations"]["without"]
+    v1 = out["observers"]["violations"]["V1"]
+    # the one station with this violation is the withheld one: no share is left to give
+    assert v1["with_official_result"] == 0 and v1["proven_share"] is None
+    assert report["verdicts"]["falsification_proven"] == 3  # the stored report is untouched

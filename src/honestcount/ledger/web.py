@@ -8,9 +8,14 @@ public site*).
   withheld (``min_cell``).
 * ``/aftermath/search`` (form; ``POST`` answers in HTML) and ``POST /aftermath/search.json``:
   the relatives' search (:func:`honestcount.ledger.cases.relatives_search`). It answers only
-  *found / not found* and *last recorded where and when*; it is rate-limited per client
-  address and every query is written to the ledger's access log by the core. Names travel in
-  the request body, never in a URL, and answers are not cached.
+  *found / not found* and *last recorded where and when*: the date, the city, and the
+  facility only when it is a known place of detention (a hospital, a morgue or any other
+  place is "not disclosed": where a person was taken can say what happened to them). It is
+  rate-limited per client address and every query is written to the ledger's access log by
+  the core. Names travel in the request body (4 KB at most), never in a URL, and answers are
+  not cached. It does not answer other sites: no ``Access-Control-Allow-Origin``, the JSON
+  search takes only JSON bodies, and a request another origin sent (``Origin``,
+  ``Sec-Fetch-Site``) is refused; the form is accepted only from this site's own page.
 
 The organisation key is needed only by the search; without it the search says it is not
 available here and the figures still work.
@@ -24,7 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -34,6 +39,7 @@ from sqlalchemy import Engine
 from honestcount.intake.security import RateLimiter, retry_after
 from honestcount.ledger import cases, claims, figures
 from honestcount.ledger.crypto import LedgerKeyError, Vault
+from honestcount.ledger.names import FACILITY_CITY
 from honestcount.web import views
 from honestcount.web.http import COOKIE, HTML_CACHE, JSON, language, security_headers
 from honestcount.web.i18n import Translator, translator
@@ -41,6 +47,8 @@ from honestcount.web.render import ServerUrls, render
 
 KINDS = ("detained", "held", "released", "injured", "died")
 MAX_FIELD = 120  # characters of a name field or a year a search accepts
+MAX_BODY = 4096  # bytes of a search request's body
+NOT_DISCLOSED = "not_disclosed"  # a facility that is not a known place of detention
 SEARCH_ACTOR = "public-search"
 
 
@@ -260,12 +268,16 @@ def _page(request: Request, led: Ledger, path: str, template: str, *, title: str
 
 
 def _json(body: dict[str, Any], status: int = 200, cache: str = HTML_CACHE,
-          **headers: str) -> Response:  # fmt: skip
+          cors: bool = True, **headers: str) -> Response:  # fmt: skip
+    """A JSON answer; ``cors``: other sites' scripts may read it (the figures, not the
+    search)."""
+    if cors:
+        headers = {"Access-Control-Allow-Origin": "*", **headers}
     return Response(
         views.dumps(body),
         status_code=status,
         media_type=JSON,
-        headers={"Cache-Control": cache, "Access-Control-Allow-Origin": "*", **headers},
+        headers={"Cache-Control": cache, **headers},
     )
 
 
@@ -285,12 +297,60 @@ def aftermath_page(request: Request, led: Ledger = Ledger_) -> Response:
 # --- the relatives' search -------------------------------------------------------------------
 
 
-async def _fields(request: Request) -> dict[str, str]:
-    body = await request.body()
-    if len(body) > 4096:
-        return {}
+class Refused(Exception):
+    """A search request refused before it is read: ``status`` and a short reason."""
+
+    def __init__(self, status: int, reason: str):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def same_origin(request: Request, *, proof: bool) -> bool:
+    """Whether the request came from this site's own pages, as far as the browser says.
+
+    ``Sec-Fetch-Site`` (which no page script can set) decides where a browser sends it;
+    else ``Origin`` must name this host. The pages' ``Referrer-Policy: no-referrer`` makes a
+    browser send ``Origin: null`` with the form, so ``null`` passes only beside
+    ``Sec-Fetch-Site: same-origin``. ``proof``: one of them must say so (a form post);
+    otherwise a request that names no origin (a program, not a browser) passes."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
+    origin = request.headers.get("origin")
+    if origin == "null":
+        return site == "same-origin"
+    if origin is not None:
+        host = request.headers.get("host", "")
+        if urlsplit(origin).netloc.lower() != host.lower():
+            return False
+    return not proof or site == "same-origin" or origin is not None
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, refused (413) past :data:`MAX_BODY` before more of it is read."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+        raise Refused(413, "body_too_large")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise Refused(413, "body_too_large")
+    return body
+
+
+async def _fields(request: Request, *, form: bool) -> dict[str, str]:
+    """The search fields: from a JSON body (the JSON search) or a form (the page's own
+    form). A cross-site request is refused before its body is read."""
+    if not same_origin(request, proof=form):
+        raise Refused(403, "cross_site")
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != ("application/x-www-form-urlencoded" if form else "application/json"):
+        raise Refused(415, "form_only" if form else "json_only")
+    body = await _body(request)
     names = ("surname", "given_name", "birth_year")
-    if request.headers.get("content-type", "").startswith("application/json"):
+    if not form:
         try:
             raw = json.loads(body or b"{}")
         except ValueError:
@@ -301,6 +361,14 @@ async def _fields(request: Request) -> dict[str, str]:
         parsed = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
         items = {k: (parsed.get(k) or [""])[0] for k in names}
     return {k: str(v or "").strip()[:MAX_FIELD] for k, v in items.items()}
+
+
+def public_facility(facility: str | None) -> str | None:
+    """A facility as the search may name it: a known place of detention by its name; any
+    other (a hospital, a morgue, free text) only as :data:`NOT_DISCLOSED`."""
+    if not facility:
+        return None
+    return facility if facility in FACILITY_CITY else NOT_DISCLOSED
 
 
 def _search(request: Request, led: Ledger, f: dict[str, str]) -> tuple[int, dict, dict]:
@@ -324,7 +392,13 @@ def _search(request: Request, led: Ledger, f: dict[str, str]) -> tuple[int, dict
     if answer["found"]:
         last = got.get("last_recorded") or None
         answer["last_recorded"] = (
-            {k: last.get(k) for k in ("date", "place", "facility")} if last else None
+            {
+                "date": last.get("date"),
+                "place": last.get("place"),
+                "facility": public_facility(last.get("facility")),
+            }
+            if last
+            else None
         )
     return 200, answer, {}
 
@@ -335,16 +409,23 @@ def search_help() -> Response:
         "method": "POST",
         "url": "/aftermath/search.json",
         "fields": ["surname", "given_name", "birth_year"],
+        "content_type": "application/json",
         "answer": {"found": "bool", "last_recorded": {"date": "YYYY-MM-DD or null",
-                   "place": "city or null", "facility": "facility or null"}},
-        "note": "names go in the body (JSON or form), never in the URL; rate-limited",
-    })  # fmt: skip
+                   "place": "city or null",
+                   "facility": f"a place of detention, {NOT_DISCLOSED!r} or null"}},
+        "note": "names go in a JSON body (4 KB at most), never in the URL; same origin "
+                "only; rate-limited",
+    }, cors=False)  # fmt: skip
 
 
 @aftermath.post("/aftermath/search.json")
 async def search_json(request: Request, led: Ledger = Ledger_) -> Response:
-    status, answer, headers = _search(request, led, await _fields(request))
-    return _json(answer, status=status, cache="no-store", **headers)
+    try:
+        fields = await _fields(request, form=False)
+    except Refused as no:
+        return _json({"error": no.reason}, status=no.status, cache="no-store", cors=False)
+    status, answer, headers = _search(request, led, fields)
+    return _json(answer, status=status, cache="no-store", cors=False, **headers)
 
 
 @aftermath.get("/aftermath/search", response_class=HTMLResponse)
@@ -356,7 +437,12 @@ def search_form(request: Request, led: Ledger = Ledger_) -> Response:
 
 @aftermath.post("/aftermath/search", response_class=HTMLResponse)
 async def search_page(request: Request, led: Ledger = Ledger_) -> Response:
-    status, answer, headers = _search(request, led, await _fields(request))
+    try:
+        fields = await _fields(request, form=True)
+    except Refused as no:
+        return Response(no.reason, status_code=no.status, media_type="text/plain",
+                         headers={"Cache-Control": "no-store", **led.security})  # fmt: skip
+    status, answer, headers = _search(request, led, fields)
     response = _page(request, led, "/aftermath/search", "ledger/search.html",
                      title="ledger.search.title", status=status, cache="no-store",
                      answer=answer, status_code=status,

@@ -59,8 +59,11 @@ def security_headers(tiles: dict[str, str] | None) -> dict[str, str]:
     return {
         "Content-Security-Policy": (
             f"default-src 'self'; img-src {images}; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'"
+            "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            # no other site may frame a page (a search form under someone else's overlay)
+            "frame-ancestors 'none'"
         ),
+        "X-Frame-Options": "DENY",
         "Referrer-Policy": "no-referrer",
         "X-Content-Type-Options": "nosniff",
     }

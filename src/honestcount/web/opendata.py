@@ -25,7 +25,14 @@ from honestcount import __version__
 from honestcount.store import tables as t
 from honestcount.store.db import bulk_insert
 from honestcount.store.queries import of_election, read_frame
-from honestcount.web.privacy import INTAKE_SOURCE, NONE, WITHHELD, PublicCounts, mask_report
+from honestcount.web.privacy import (
+    INTAKE_SOURCE,
+    NONE,
+    WITHHELD,
+    PublicCounts,
+    mask_report,
+    withheld_verdicts,
+)
 
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
@@ -408,7 +415,8 @@ def build(
         data = dataclasses.replace(data, declared=data.declared.copy(), photo=data.photo.copy())
         public.mask_frames(data.declared, data.photo)
         if verdicts is not None:
-            withheld = verdicts[verdicts.index.isin(sorted(public.withheld_stations))]
+            with engine.connect() as conn:
+                withheld = withheld_verdicts(conn, election_id, public)
             verdicts = public.mask_stored(verdicts)
         notes.append(
             "counts sent through the intake are published only as its rules allow "

@@ -21,9 +21,10 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, select
+from sqlalchemy import Connection, Engine, and_, select
 
 from honestcount.intake.evidence import WITHHELD, Publication
 from honestcount.store import tables as t
@@ -164,6 +165,89 @@ class Guard:
         return counts
 
 
+def withheld_verdicts(conn: Connection, election_id: str, public: PublicCounts) -> pd.DataFrame:
+    """The stored verdicts of the stations whose intake figures are withheld, as stored
+    (``verdict``, ``proven_excess``, ``details``, and the observers' violation ``codes``), to
+    take them out of the report's counts. Indexed by station id."""
+    import json
+
+    ids = sorted(public.withheld_stations)
+    s, v, ov = t.stations.c, t.station_verdicts.c, t.observer_violations.c
+    rows: list[Any] = []
+    codes: dict[int, set[str]] = {}
+    for i in range(0, len(ids), 500):
+        part = conn.execute(
+            select(s.station_id, s.pk, v.verdict, v.proven_excess, v.details)
+            .select_from(t.station_verdicts.join(t.stations, s.pk == v.station_pk))
+            .where(s.election_id == election_id, s.station_id.in_(ids[i : i + 500]))
+        ).all()
+        rows += part
+        pks = [r.pk for r in part]
+        for pk, code in conn.execute(
+            select(ov.station_pk, ov.code).where(ov.station_pk.in_(pks))
+        ).all():
+            codes.setdefault(pk, set()).add(code)
+    frame = pd.DataFrame(
+        [
+            (
+                r.station_id,
+                r.verdict,
+                int(r.proven_excess),
+                json.loads(r.details) if isinstance(r.details, str) else dict(r.details),
+                codes.get(r.pk, set()),
+            )
+            for r in rows
+        ],
+        columns=["station_id", "verdict", "proven_excess", "details", "codes"],
+    )
+    return frame.set_index("station_id")
+
+
+def _uncount(block: dict, flags: list[tuple[bool, bool, bool]]) -> dict:
+    """A with/without comparison of proven shares (``checks.verify._compare``) without some
+    stations: ``flags`` holds each one's (flagged, has an official result, proven)."""
+    out = dict(block)
+    out["without"] = dict(block.get("without") or {})
+    for flagged, official, proven in flags:
+        if not official:
+            continue
+        part = out if flagged else out["without"]
+        n, share = part.get("with_official_result") or 0, part.get("proven_share")
+        if n <= 0:
+            continue
+        count = round((share or 0.0) * n) - int(proven)
+        part["with_official_result"] = n - 1
+        part["proven_share"] = max(0, count) / (n - 1) if n > 1 else None
+    return out
+
+
+def _observers(observers: dict, withheld: pd.DataFrame) -> dict:
+    """The report's observers block without the withheld stations' verdicts."""
+    if not isinstance(observers, dict):
+        return observers
+    facts = []
+    for d, verdict, codes in zip(
+        withheld["details"], withheld["verdict"], withheld.get("codes", []), strict=False
+    ):
+        d = d if isinstance(d, dict) else {}
+        official = any(k.endswith("_official") and not math.isnan(_number(x)) for k, x in d.items())
+        observed = _number(d.get("observers")) > 0
+        facts.append((observed, official, verdict == "falsification_proven", codes or set()))
+    out = dict(observers)
+    if isinstance(observers.get("observed_stations"), dict):
+        out["observed_stations"] = _uncount(
+            observers["observed_stations"], [(o, h, p) for o, h, p, _ in facts]
+        )
+    if isinstance(observers.get("violations"), dict):
+        out["violations"] = {
+            code: _uncount(block, [(code in c, h, p) for _, h, p, c in facts])
+            if isinstance(block, dict)
+            else block
+            for code, block in observers["violations"].items()
+        }
+    return out
+
+
 def mask_index(index: pd.DataFrame, public: PublicCounts) -> pd.DataFrame:
     """The snapshot's station index (``verdict``, ``proven_excess``, ``failed_checks``) with
     withheld stations as ``withheld``, no excess, no failed checks (all from the verdict)."""
@@ -227,4 +311,6 @@ def mask_report(report: dict | None, withheld: pd.DataFrame, public: PublicCount
         by_option[oid] = {k: max(0, v) if isinstance(v, int) else v for k, v in tally.items()}
     if by_option:
         out["proven_by_option"] = by_option
+    if "observers" in report:
+        out["observers"] = _observers(report["observers"], withheld)
     return out

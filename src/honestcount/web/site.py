@@ -4,8 +4,9 @@ A :class:`Snapshot` holds, per election, only what listing, searching and mappin
 row per station: place, verdict, proven excess, failed checks), read with one query, so even
 the 97,699 Russian stations load in about a second and never the whole evidence. A station
 page reads that one station's rows straight from the store. Each snapshot carries a *stamp*
-(import time, verification time, evidence digest): when the store changes, the next request
-rebuilds it.
+(import time, verification time, evidence digest, and what the intake's publication rule
+lets through: :mod:`honestcount.web.privacy`): when the store or the rule changes, the next
+request rebuilds it, and every cached page of the old stamp is gone with it.
 
 The analyses (independent estimates, forensics) are stored results
 (:mod:`honestcount.analyses`): the pages read the newest run on the current evidence and only
@@ -42,7 +43,14 @@ from honestcount.results import plain
 from honestcount.settings import get_settings
 from honestcount.store import tables as t
 from honestcount.store.queries import of_election, preferred_source, read_frame
-from honestcount.web.privacy import NONE, Guard, PublicCounts, mask_index, mask_report
+from honestcount.web.privacy import (
+    NONE,
+    Guard,
+    PublicCounts,
+    mask_index,
+    mask_report,
+    withheld_verdicts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -313,8 +321,10 @@ class Site:
                 return None
             count, newest = conn.execute(marker).one()
         base = stamp_of(election_id, row.imported_at, row.computed_at, row.evidence_digest)
-        # what may be published of the intake's figures is part of the state: an embargo
-        # lifted, a photo accepted or evidence materialised gives new pages
+        # what may be published of the intake's figures is part of the state: the rule is
+        # read again at once when the election's intake settings change (an embargo lifted)
+        # or the store's evidence does (a new verification), else every privacy.TTL_S (live
+        # counts: a photo accepted); intake rows newer than the rule are withheld meanwhile
         public = self.public_counts(election_id, stamp_of(base, self._intake_marker(election_id)))
         stamp = stamp_of(base, public.fingerprint()) if public.active else base
         state = State(stamp, stamp_of(count, newest), now, public)
@@ -552,25 +562,6 @@ def _station_index(conn: Any, election_id: str) -> pd.DataFrame:
     return index.set_index("station_id")
 
 
-def _withheld_verdicts(conn: Any, index: pd.DataFrame, public: PublicCounts) -> pd.DataFrame:
-    """The stored verdicts (verdict, proven_excess, details) of the stations whose intake
-    figures are withheld, as stored (to take them out of the report's counts)."""
-    ids = sorted(public.withheld_stations & set(index.index))
-    rows = []
-    v = t.station_verdicts.c
-    pks = [int(pk) for pk in index.loc[ids, "pk"]]
-    for i in range(0, len(pks), 500):
-        rows += conn.execute(
-            select(v.station_pk, v.verdict, v.proven_excess, v.details).where(
-                v.station_pk.in_(pks[i : i + 500])
-            )
-        ).all()
-    return pd.DataFrame(
-        [(r.verdict, int(r.proven_excess), _json(r.details)) for r in rows],
-        columns=["verdict", "proven_excess", "details"],
-    )
-
-
 def build_snapshot(
     engine: Engine, election_id: str, stamp: str, public: PublicCounts = NONE
 ) -> Snapshot:
@@ -595,7 +586,7 @@ def build_snapshot(
         ver = conn.execute(
             select(t.verifications).where(t.verifications.c.election_id == election_id)
         ).first()
-        withheld = _withheld_verdicts(conn, index, public) if public.active else None
+        withheld = withheld_verdicts(conn, election_id, public) if public.active else None
     if public.active:
         index = mask_index(index, public)
     totals = counts["totals"]

@@ -199,7 +199,9 @@ def _detail(
 ) -> dict[str, Any]:
     row, stored = rows["row"], rows["verdict"]
     protocol, official = _protocol(rows)
-    verdict_name, excess, details = UNVERIFIED, 0, {}
+    verdict_name: str = UNVERIFIED
+    excess: int | None = 0
+    details: dict[str, Any] = {}
     if stored is not None:
         verdict_name = stored.verdict
         excess = int(stored.proven_excess)

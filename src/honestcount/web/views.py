@@ -445,7 +445,8 @@ def map_view(snap: Snapshot) -> dict[str, Any]:
 def map_doc(snap: Snapshot) -> dict[str, Any]:
     ix = snap.index
     counts = ix["verdict"].value_counts()
-    verdicts = {v: int(counts.get(v, 0)) for v in VERDICTS}
+    # "withheld" only where the intake's rule withholds a verdict
+    verdicts = {v: int(counts.get(v, 0)) for v in VERDICTS if v != WITHHELD or counts.get(v, 0)}
     if counts.get(UNVERIFIED, 0):
         verdicts[UNVERIFIED] = int(counts[UNVERIFIED])
     return {
@@ -597,7 +598,7 @@ def stations_doc(
             "verdicts": [
                 v
                 for v in (*VERDICTS, UNVERIFIED)
-                if v != UNVERIFIED or (snap.index["verdict"] == UNVERIFIED).any()
+                if v not in (UNVERIFIED, WITHHELD) or (snap.index["verdict"] == v).any()
             ],
             "regions": snap.regions,
             "settlement_types": snap.settlement_types,
