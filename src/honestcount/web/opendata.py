@@ -59,6 +59,7 @@ PUBLIC_TABLES = (
     t.violation_codes,
     t.national_totals,
     t.data_quality,
+    t.protocol_captions,  # each protocol line's caption as the source printed it
     t.verifications,
     t.station_verdicts,
 )
