@@ -144,11 +144,18 @@ def test_no_private_names_imported_across_packages():
 
 
 def function_imports(module: str) -> list[tuple[str, list[str]]]:
+    """Every absolute ``from`` import, inside functions too, but not those for type checkers."""
     tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for inner in ast.walk(node)
+    }
     return [
         (node.module or "", [a.name for a in node.names])
         for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.level == 0
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and id(node) not in typing_only
     ]
 
 

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from honestcount.web import views
+from honestcount.web.common import VERDICT_CODE
 from honestcount.web.http import IMMUTABLE, Ctx, ctx
 from honestcount.web.i18n import Translator
 from honestcount.web.render import q, query_string
-from honestcount.web.site import VERDICT_CODE, Snapshot
+from honestcount.web.site import Snapshot
 
 stations = APIRouter(include_in_schema=False)
 Request_ = Depends(ctx)

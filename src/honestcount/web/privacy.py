@@ -54,7 +54,7 @@ class PublicCounts(Publication):
 
     def fingerprint(self) -> str:
         """Changes whenever anything this rule lets through or withholds changes."""
-        from honestcount.web.site import stamp_of
+        from honestcount.web.common import stamp_of
 
         if not self.pairs:
             return ""

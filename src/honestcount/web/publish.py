@@ -37,10 +37,11 @@ from sqlalchemy import Engine
 
 from honestcount.errors import NotFoundError
 from honestcount.web import opendata, views
+from honestcount.web.common import VERDICT_CODE
 from honestcount.web.i18n import LANGUAGES, Translator, translator
 from honestcount.web.pages_stations import map_config
 from honestcount.web.render import STATIC, StaticUrls, render, station_keys
-from honestcount.web.site import VERDICT_CODE, Site, Snapshot
+from honestcount.web.site import Site, Snapshot
 
 SEARCH_LIMIT = 200
 log = logging.getLogger(__name__)

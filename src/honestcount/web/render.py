@@ -18,8 +18,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from honestcount import __version__
+from honestcount.web.common import VERDICT_CODE
 from honestcount.web.i18n import LANGUAGES, Translator, language_names
-from honestcount.web.site import VERDICT_CODE
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"

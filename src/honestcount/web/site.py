@@ -17,8 +17,6 @@ files that must be on disk (forensic plots, open data), and those go to
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import shutil
@@ -43,6 +41,11 @@ from honestcount.results import plain
 from honestcount.settings import get_settings
 from honestcount.store import tables as t
 from honestcount.store.queries import of_election, preferred_source, read_frame
+from honestcount.web.common import (
+    UNVERIFIED,
+    json_value,
+    stamp_of,
+)
 from honestcount.web.privacy import (
     NONE,
     Guard,
@@ -54,37 +57,7 @@ from honestcount.web.privacy import (
 
 log = logging.getLogger(__name__)
 
-# Verdicts, strongest first (as honestcount.checks.verdicts orders them), with a one-letter
-# code for the compact map layer.
-VERDICTS = (
-    "falsification_proven",
-    "turnout_inflation_proven",
-    "declared_exceeds_official",
-    "consistent",
-    "no_evidence",
-    "no_official_result",
-    "withheld",  # the intake's publication rule withholds the station's verdict
-)
-UNVERIFIED = "unverified"
-WITHHELD = "withheld"
-VERDICT_CODE = {
-    "falsification_proven": "P",
-    "turnout_inflation_proven": "T",
-    "declared_exceeds_official": "D",
-    "consistent": "C",
-    "no_evidence": "E",
-    "no_official_result": "N",
-    "withheld": "W",
-    UNVERIFIED: "U",
-}
-CODE_VERDICT = {c: v for v, c in VERDICT_CODE.items()}
-
-
 WORKER = "honestcount-web-worker"
-
-
-def stamp_of(*parts: object) -> str:
-    return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -171,13 +144,6 @@ class Snapshot:
         return positions
 
 
-def web_url(url: str | None) -> str | None:
-    """A link from the data, only if it is a plain web address (never ``javascript:``)."""
-    if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
-        return url
-    return None
-
-
 def _official_sums(conn, in_election) -> tuple[dict[str, float], float | None]:
     """Official votes per option and ballots cast, summed over stations (one protocol per
     station: the preferred source where a station has several)."""
@@ -225,15 +191,6 @@ def _failed_checks(conn, details):
     if conn.dialect.name == "postgresql":
         return details.op("->>")(literal_column("'failed_checks'"))
     return func.json_extract(details, literal_column("'$.failed_checks'"))
-
-
-def _json(value):
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def private_folder() -> Path:
@@ -604,11 +561,11 @@ def build_snapshot(
         options=options,
         stamp=stamp,
         public=public,
-        report=mask_report(_json(ver.report), withheld, public)
+        report=mask_report(json_value(ver.report), withheld, public)
         if ver is not None and withheld is not None
-        else (_json(ver.report) if ver is not None else None),
+        else (json_value(ver.report) if ver is not None else None),
         computed_at=ver.computed_at.isoformat() if ver is not None else None,
-        thresholds=_json(ver.thresholds) if ver is not None else None,
+        thresholds=json_value(ver.thresholds) if ver is not None else None,
         index=index,
         national_totals={k: float(v) for k, v in totals.items()},
         official_sums=official_sums,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Engine, and_, select
@@ -12,8 +12,11 @@ from honestcount.model import PROTOCOL_LINES
 from honestcount.results import plain
 from honestcount.store import tables as t
 from honestcount.store.queries import SOURCE_PREFERENCE, of_election
+from honestcount.web.common import UNVERIFIED, json_value, web_url
 from honestcount.web.privacy import INTAKE_SOURCE, WITHHELD, PublicCounts
-from honestcount.web.site import UNVERIFIED, Snapshot, _json, web_url
+
+if TYPE_CHECKING:
+    from honestcount.web.site import Snapshot
 
 
 def _read(engine: Engine, snap: Snapshot, pk: int, station_id: str) -> dict[str, Any]:
@@ -205,7 +208,7 @@ def _detail(
     if stored is not None:
         verdict_name = stored.verdict
         excess = int(stored.proven_excess)
-        details = _json(stored.details)
+        details = json_value(stored.details)
         if _withheld(public, station_id, rows):
             verdict_name, excess, details = WITHHELD, None, {}
         else:

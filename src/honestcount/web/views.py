@@ -17,15 +17,8 @@ import pandas as pd
 
 from honestcount.analyses import ESTIMATE, FORENSICS, StoredAnalysis
 from honestcount.results import jsonable, plain
-from honestcount.web.site import (
-    CODE_VERDICT,
-    UNVERIFIED,
-    VERDICT_CODE,
-    VERDICTS,
-    WITHHELD,
-    Site,
-    Snapshot,
-)
+from honestcount.web.common import CODE_VERDICT, UNVERIFIED, VERDICT_CODE, VERDICTS, WITHHELD
+from honestcount.web.site import Site, Snapshot
 
 BALLOT_KINDS = ("candidate", "party", "against", "invalid")
 FORENSICS_TESTS = ("integer_peaks", "shpilkin", "fingerprint", "digits", "spatial")
