@@ -62,6 +62,7 @@ def aftermath_doc(engine: Engine, *, min_cell: int = 5) -> dict[str, Any]:
     days = fig.get("by_day", [])
     return {
         "as_of": fig.get("as_of"),
+        "range_method": fig.get("range_method"),
         "records": fig["records"],
         "people": fig["people"],
         "review_pairs": fig["review_pairs"],
