@@ -11,6 +11,12 @@ httpx client. Print-only; nothing is asserted.
     python benchmarks/bench_intake.py [--pg URL] [--workers 2] [--seconds 10]
         [--concurrency 32] [--voters 2000] [--photos 300] [--backends sqlite,postgresql]
 
+Issue 17's figures, one JSON object (PostgreSQL; photos queued for ``honestcount worker``):
+
+    python benchmarks/bench_intake.py --pg URL --workers N --json [--photo-workers 1]
+        declarations_per_s, p50_ms, p99_ms, photos_per_s (accepted),
+        photos_processed_per_s, and the load average before and after
+
 Two attacks of issue 13, measured on one worker with SQLite:
 
     python benchmarks/bench_intake.py --forwarded-flood 10
@@ -87,7 +93,7 @@ function request()
   return wrk.format("POST", path, headers, '{"option_id":"' .. option .. '"}')
 end
 function response(status, headers, body)
-  if status ~= 200 and status ~= 201 then
+  if status ~= 200 and status ~= 201 and status ~= 202 then
     io.stderr:write("status " .. status .. " " .. body .. "\n")
   end
   if counter >= limit then wrk.thread:stop() end
@@ -274,7 +280,7 @@ async def run_httpx(
             else:
                 r = await client.post(url, json={"option_id": "ab"[i % 2]}, headers=headers)
             latencies.append(time.perf_counter() - t0)
-            errors += r.status_code not in (200, 201)
+            errors += r.status_code not in (200, 201, 202)
 
     limits = httpx.Limits(max_connections=concurrency)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
@@ -393,6 +399,133 @@ def bench_backend(backend: str, args, photos: list[Path]) -> None:
     finally:
         drop()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load(
+    args, target: str, kind: str, tokens_file: Path, photos: list[Path], conc: int, limit: int
+) -> dict:
+    if shutil.which("wrk") and not args.httpx:
+        return {
+            **run_wrk(target, kind, tokens_file, photos, args.seconds, conc, limit),
+            "tool": "wrk",
+        }
+    tokens = tokens_file.read_text().split()
+    data = [p.read_bytes() for p in photos]
+    result = asyncio.run(run_httpx(target, kind, tokens, data, args.seconds, conc, limit))
+    return {**result, "tool": "httpx"}
+
+
+def _photo_counts(url: str) -> tuple[int, int]:
+    """(photos stored, photo jobs done)."""
+    from sqlalchemy import func, select
+
+    from honestcount.store.tables import intake_photos
+    from honestcount.store.tables.jobs import jobs
+
+    engine = make_engine(url, migrate=False)
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(select(func.count()).select_from(intake_photos)).scalar_one()
+            done = conn.execute(
+                select(func.count()).where(jobs.c.kind == "photo.process", jobs.c.state == "done")
+            ).scalar_one()
+            return stored, done
+    finally:
+        engine.dispose()
+
+
+def bench_json(args, photos: list[Path]) -> dict:
+    """The issue-17 figures on PostgreSQL as one JSON object: declarations through ``--workers``
+    app processes, then photos accepted (queued: ``photo_jobs``) while ``--photo-workers``
+    ``honestcount worker`` processes strip them; processed/s runs from the first upload to
+    the last job done."""
+    tmp = Path(tempfile.mkdtemp(prefix="hc-bench-json-"))
+    url, drop = fresh_database("postgresql", tmp, args.pg)
+    result: dict = {
+        "backend": "postgresql",
+        "workers": args.workers,
+        "cores": os.cpu_count(),
+        "photo_workers": args.photo_workers,
+        "load_average_start": load_average(),
+    }
+    env = {
+        **{
+            f"HONESTCOUNT_INTAKE_REGISTRATIONS_PER{n}_PER_MINUTE": "1e9"
+            for n in ("", "_STATION", "_PREFIX")
+        },
+        "HONESTCOUNT_INTAKE_PHOTO_JOBS": "1",
+        "HONESTCOUNT_STAGING_KEY": "bench-staging-key-" + "b" * 32,
+        "HONESTCOUNT_PHOTO_DIR": str(tmp / "photos"),
+    }
+    workers: list[subprocess.Popen] = []
+    try:
+        engine = make_engine(url)
+        save_election(engine, small_election())
+        engine.dispose()
+        server = Server(url, tmp / "photos", args.workers, tmp / "server.log", env)
+        try:
+            tokens, reg_seconds = asyncio.run(register(server.base, args.voters, 16))
+            result["registrations_per_s"] = len(tokens) / reg_seconds
+            tokens_file = tmp / "tokens.txt"
+            tokens_file.write_text("\n".join(tokens) + "\n")
+            target = f"{server.base}/elections/{ELECTION}/declarations"
+            d = _load(args, target, "declare", tokens_file, [], args.concurrency, MAX_REQUESTS)
+            result.update(
+                declarations=d["requests"],
+                declarations_per_s=d["requests"] / d["seconds"],
+                p50_ms=d["p50_ms"],
+                p99_ms=d["p99_ms"],
+                declarations_non2xx=d["non2xx"],
+                tool=d["tool"],
+                load_average_after_declarations=load_average(),
+            )
+            log = (tmp / "worker.log").open("ab")
+            workers = [
+                subprocess.Popen(
+                    [sys.executable, "-m", "honestcount", "--db", url, "worker", "--poll", "0.05"],
+                    env={**os.environ, "HONESTCOUNT_SECRET": SECRET, **env},
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+                for _ in range(args.photo_workers)
+            ]
+            time.sleep(3.0)  # the workers' start (imports) is not photo work
+            started = time.monotonic()
+            target = f"{server.base}/elections/{ELECTION}/ballot-photos"
+            ph = _load(
+                args, target, "photo", tokens_file, photos, args.photo_concurrency, args.photos
+            )
+            accepted = _photo_counts(url)[0]  # wrk's count misses the last answers
+            result.update(
+                photos=accepted,
+                photos_per_s=accepted / ph["seconds"],
+                photos_p99_ms=ph["p99_ms"],
+                photos_non2xx=ph["non2xx"],
+            )
+            done, last = 0, time.monotonic()
+            while time.monotonic() - last < 30:  # until no job finished for 30 s
+                now_done = _photo_counts(url)[1]
+                if now_done != done:
+                    done, last = now_done, time.monotonic()
+                if done >= accepted:
+                    break
+                time.sleep(0.2)
+            result.update(
+                photos_processed=done,
+                photos_processed_per_s=done / max(1e-9, last - started),
+                load_average_end=load_average(),
+            )
+        finally:
+            for proc in workers:
+                os.killpg(proc.pid, signal.SIGTERM)
+            for proc in workers:
+                proc.wait(timeout=60)
+            server.stop()
+    finally:
+        drop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return result
 
 
 def _fresh_sqlite(tmp: Path) -> str:
@@ -537,7 +670,19 @@ def main() -> None:
     parser.add_argument("--httpx", action="store_true", help="use httpx even if wrk exists")
     parser.add_argument("--forwarded-flood", type=float, metavar="SECONDS")
     parser.add_argument("--worst-case-uploads", type=int, metavar="N")
+    parser.add_argument("--photo-workers", type=int, default=1, help="with --json")
+    parser.add_argument("--json", action="store_true", help="PostgreSQL, queued photos: JSON")
     args = parser.parse_args()
+    if args.json:
+        if not args.pg:
+            parser.error("--json needs --pg URL (or HONESTCOUNT_TEST_PG_URL)")
+        folder = Path(tempfile.mkdtemp(prefix="hc-bench-photos-"))
+        try:
+            photos = make_photos(folder, args.distinct_photos)
+            print(json.dumps(bench_json(args, photos)))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
     if args.forwarded_flood or args.worst_case_uploads:
         if args.forwarded_flood:
             forwarded_flood(args.forwarded_flood, 16)

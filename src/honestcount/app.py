@@ -2,7 +2,10 @@
 
 The intake is mounted only when it is configured (``HONESTCOUNT_SECRET``, or
 ``HONESTCOUNT_DEV`` for a development run) and not ``public_only``: a mirror of the
-dashboard needs no intake secret.
+dashboard needs no intake secret. :func:`create_app` (and :func:`create_public_app`) take
+everything from the settings, so that a server can build one app per worker process
+(``uvicorn --factory honestcount.app:create_app --workers N``): the processes share nothing
+but the database and the photo store.
 """
 
 from __future__ import annotations
@@ -47,6 +50,11 @@ def create_app(
     app.include_router(ledger_router(engine))
     app.include_router(web_router(engine))
     return app
+
+
+def create_public_app() -> FastAPI:
+    """The factory of a public-only process (``serve --public-only --workers N``)."""
+    return create_app(public_only=True)
 
 
 DOCS_ASSETS = "/docs-assets"

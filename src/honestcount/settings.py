@@ -106,7 +106,7 @@ class IntakeSettings(BaseSettings):
     max_stored_side: int = Field(4096, ge=256)  # longer side of the re-encoded copy
     jpeg_quality: int = Field(85, ge=50, le=95)
 
-    # Rate limits (token buckets, per worker process)
+    # Rate limits (token buckets; in the database on PostgreSQL: see shared_limits)
     account_per_minute: float = Field(120, gt=0)
     address_per_minute: float = Field(3000, gt=0)
     registrations_per_address_per_hour: float = Field(300, gt=0)
@@ -133,6 +133,13 @@ class IntakeSettings(BaseSettings):
     group_commit: bool | None = None
     # How many submissions at most share one commit (group commit)
     group_commit_max: int = Field(256, ge=1, le=10_000)
+    # Photo work in `honestcount worker` processes (the upload answers at once, "processing");
+    # off: the request re-encodes the photo itself (one process, a laptop)
+    photo_jobs: bool = False
+    # A photo job's lease: how long a killed worker's photo waits before another worker takes it
+    photo_job_lease_s: float = Field(120.0, ge=2, le=3600)
+    # Rate-limit buckets in the database, shared by every process and host: None = on PostgreSQL
+    shared_limits: bool | None = None
 
     @property
     def configured(self) -> bool:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +24,7 @@ from honestcount.cli.common import (
     split_list,
 )
 from honestcount.cli.output import print_estimates, print_headline, print_verification
+from honestcount.settings import DEFAULT_DB_URL
 
 
 @app.command()
@@ -32,6 +37,15 @@ def serve(
             "--public-only", help="Serve the public pages and open data only, not the intake."
         ),
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="App processes (PostgreSQL only above 1: they share limits, sessions and "
+            "idempotency records through it).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the public pages and open data, and the intake API when it is configured."""
     import uvicorn
@@ -39,18 +53,63 @@ def serve(
     from honestcount.app import create_app
     from honestcount.settings import get_settings
 
-    application = run_guarded(lambda: create_app(db_url(), public_only=public_only))
-    proxies = get_settings().trusted_proxies
+    settings = get_settings()
+    url = db_url() or settings.db
+    if workers > 1 and url.startswith("sqlite"):
+        typer.echo(
+            "error: --workers above 1 needs PostgreSQL (--db postgresql://...); SQLite is "
+            "the one-process store of a laptop",
+            err=True,
+        )
+        raise typer.Exit(2)
+    # Built here first even with workers: the configuration is checked and the schema
+    # migrated once, before any worker process starts.
+    application = run_guarded(lambda: create_app(url, public_only=public_only))
+    proxies = settings.trusted_proxies
     parts = "public pages" + ("" if application.state.public_only else " and intake API")
-    err.print(f"honestcount serving {parts} on http://{host}:{port}/")
-    uvicorn.run(
-        application,
+    procs = f" ({workers} processes)" if workers > 1 else ""
+    err.print(f"honestcount serving {parts} on http://{host}:{port}/{procs}")
+    options: dict = dict(
         host=host,
         port=port,
         log_level="warning",
         proxy_headers=bool(proxies),
         forwarded_allow_ips=",".join(proxies) if proxies else "",
     )
+    if workers == 1:
+        uvicorn.run(application, **options)
+        return
+    application.state.engine.dispose()
+    factory = "create_public_app" if public_only else "create_app"
+    with _database_for_workers(url, settings.db) as env_file:
+        uvicorn.run(
+            f"honestcount.app:{factory}",
+            factory=True,
+            workers=workers,
+            env_file=env_file,
+            **options,
+        )
+
+
+@contextmanager
+def _database_for_workers(url: str, configured: str) -> Iterator[str | None]:
+    """Worker processes build their app from the settings, so a ``--db`` given here reaches
+    them as ``HONESTCOUNT_DB`` through an env file that uvicorn loads (a private file: the URL
+    may hold a password; removed when the server stops)."""
+    if url == configured:
+        yield None
+        return
+    if configured != DEFAULT_DB_URL:  # an env file never overrides what is set already
+        typer.echo(
+            "error: --db and HONESTCOUNT_DB differ; with --workers, give the database once",
+            err=True,
+        )
+        raise typer.Exit(2)
+    with tempfile.TemporaryDirectory(prefix="honestcount-serve-") as folder:
+        path = Path(folder) / "workers.env"
+        path.touch(mode=0o600)
+        path.write_text(f"HONESTCOUNT_DB={json.dumps(url)}\n", encoding="utf-8")
+        yield str(path)
 
 
 @app.command()

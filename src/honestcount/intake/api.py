@@ -51,7 +51,6 @@ from honestcount.intake.errors import (
     excerpt,
 )
 from honestcount.intake.evidence import materialise_in, publishable_counts
-from honestcount.intake.imaging import PhotoStore
 from honestcount.intake.models import (
     ERRORS,
     PHOTO_BODY,
@@ -79,6 +78,7 @@ from honestcount.intake.models import (
 )
 from honestcount.intake.security import Role, retry_after
 from honestcount.settings import IntakeSettings
+from honestcount.storage import HashKeyedStore, PhotoStore, SealedStore
 
 # The largest JSON document any operation needs (a protocol of 256 options with long names
 # is under 48 KB): a bigger body is refused with 413 before it is read.
@@ -202,12 +202,19 @@ async def caller(
     account = ix.cached_account(token)
     if account is None:
         account = await run_in_threadpool(ix.authenticate, token)
-    ix.check_rate(account, address(request))
+    await _check_rate(ix, account, address(request))
     return account, _channel(channel)
 
 
+async def _check_rate(ix: Intake, account: Account | None, where: str | None) -> None:
+    if ix.limits_shared:  # a database round trip: off the event loop
+        await run_in_threadpool(ix.check_rate, account, where)
+    else:
+        ix.check_rate(account, where)
+
+
 async def anonymous(request: Request, ix: IX, channel: Channel = None) -> str:
-    ix.check_rate(None, address(request))
+    await _check_rate(ix, None, address(request))
     return _channel(channel)
 
 
@@ -673,14 +680,18 @@ FEATURES = (
 
 
 def intake_router(
-    engine: Engine, settings: IntakeSettings | None = None, store: PhotoStore | None = None
+    engine: Engine,
+    settings: IntakeSettings | None = None,
+    store: PhotoStore | HashKeyedStore | None = None,
+    *,
+    staging: SealedStore | None = None,
 ) -> APIRouter:
     """The intake API on the store behind ``engine``.
 
     Refuses to start (raises ``ConfigurationError``) without ``HONESTCOUNT_SECRET``, unless
     ``HONESTCOUNT_DEV`` is set. ``router.intake`` is the running service (``close()`` it).
     """
-    ix = Intake.open(engine, settings, store)
+    ix = Intake.open(engine, settings, store, staging=staging)
 
     def bind(request: Request) -> None:
         request.state.intake = ix

@@ -40,11 +40,12 @@ from honestcount.intake.errors import (
     RateLimited,
     Unauthorized,
 )
-from honestcount.intake.imaging import LocalPhotoStore, PhotoStore
+from honestcount.intake.limits import SharedRateLimiter
 from honestcount.intake.security import RateLimiter, Role, TtlCache, new_token, token_hash
 from honestcount.intake.translog import sign_receipt, signing_key
 from honestcount.model import PROTOCOL_LINES, BallotOption, OptionKind
-from honestcount.settings import IntakeSettings
+from honestcount.settings import IntakeSettings, StorageSettings
+from honestcount.storage import HashKeyedStore, PhotoStore, SealedStore, photo_store, staging_store
 from honestcount.store import tables as t
 from honestcount.store.tables import intake_idempotency, intake_settings
 
@@ -169,7 +170,13 @@ def election_rules(conn: Connection, settings: IntakeSettings, election_id: str)
 
 @dataclass
 class Intake:
-    """The running intake: settings, engines, writer, photo store, caches and limits."""
+    """The running intake: settings, engines, writer, photo store, caches and limits.
+
+    ``limiter`` is in the database when the store is PostgreSQL (``shared_limits``), so every
+    process and host counts against one limit; the caches hold only what may be a few seconds
+    stale (a revoked token: ``token_cache_seconds``). ``staging`` is where uploads wait for the
+    photo worker (``photo_jobs``), None when the request does the photo work itself.
+    """
 
     settings: IntakeSettings
     reader: Engine
@@ -177,7 +184,8 @@ class Intake:
     store: PhotoStore
     key: bytes
     writer: Any = None
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limiter: RateLimiter | SharedRateLimiter = field(default_factory=RateLimiter)
+    staging: SealedStore | None = None
     tokens: TtlCache = field(init=False)
     elections: TtlCache = field(init=False)
     stations: TtlCache = field(init=False)
@@ -206,15 +214,39 @@ class Intake:
 
     @classmethod
     def open(
-        cls, engine: Engine, settings: IntakeSettings | None = None, store: PhotoStore | None = None
+        cls,
+        engine: Engine,
+        settings: IntakeSettings | None = None,
+        store: PhotoStore | HashKeyedStore | None = None,
+        *,
+        staging: SealedStore | None = None,
     ) -> Intake:
+        """The intake on ``engine``; the photo store defaults to ``HONESTCOUNT_PHOTO_STORE_*``
+        (else the ``photo_dir`` folder), the staging store to ``HONESTCOUNT_STAGING_*``."""
         settings = settings or IntakeSettings()
         key = settings.hmac_key()  # refuses to start without a secret (unless dev)
+        storage = StorageSettings(photo_dir=settings.photo_dir)
+        if isinstance(store, HashKeyedStore):  # the old calling form's wrapper
+            store = store.inner
+        photos = store if store is not None else photo_store(storage)
+        if settings.photo_jobs and staging is None:
+            staging = staging_store(storage)  # refuses to start without HONESTCOUNT_STAGING_KEY
         reader, writer = intake_engines(engine)
-        return cls(settings, reader, writer, store or LocalPhotoStore(settings.photo_dir), key)
+        shared = settings.shared_limits
+        if shared is None:
+            shared = writer.dialect.name == "postgresql"
+        limiter = SharedRateLimiter(reader) if shared else RateLimiter()
+        return cls(settings, reader, writer, photos, key, limiter=limiter, staging=staging)
+
+    @property
+    def limits_shared(self) -> bool:
+        """Whether the rate limits live in the database (a check is a round trip)."""
+        return isinstance(self.limiter, SharedRateLimiter)
 
     def close(self) -> None:
         self.decode_pool.shutdown(wait=True)
+        if isinstance(self.limiter, SharedRateLimiter):
+            self.limiter.close()
         self.writer.close()
         self.reader.dispose()
 
@@ -297,12 +329,12 @@ class Intake:
         return account
 
     def check_rate(self, account: Account | None, address: str | None) -> None:
-        waits = []
+        buckets: list[tuple[str, float, float | None]] = []
         if address:
-            waits.append(self.limiter.take(f"ip:{address}", self.settings.address_per_minute))
+            buckets.append((f"ip:{address}", self.settings.address_per_minute, None))
         if account is not None:
-            waits.append(self.limiter.take(f"acct:{account.id}", self.settings.account_per_minute))
-        wait = max(waits, default=0.0)
+            buckets.append((f"acct:{account.id}", self.settings.account_per_minute, None))
+        wait = self.limiter.take_all(buckets)
         if wait > 0:
             raise RateLimited("too many requests; retry later", wait)
 

@@ -136,6 +136,17 @@ def _opened(data: bytes, max_pixels: int) -> ImageFile.ImageFile:
     return image
 
 
+def check_header(data: bytes, *, max_bytes: int, max_pixels: int) -> str:
+    """The cheap checks a request makes before it queues an upload: size, and type and pixel
+    count from the header alone (nothing is decoded). Returns the format."""
+    if len(data) > max_bytes:
+        raise TooLarge(f"the photo is {len(data)} bytes; the limit is {max_bytes}")
+    if len(data) < 64:
+        raise Invalid("the body is too short to be a photo")
+    with _opened(data, max_pixels) as image:
+        return image.format or "?"
+
+
 def sanitise(
     data: bytes,
     *,

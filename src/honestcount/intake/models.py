@@ -150,10 +150,12 @@ class PhotoOut(BaseModel):
     election_id: str
     station_id: str
     kind: str
-    status: str
-    sha256: str
-    width: int
-    height: int
+    status: str = Field(
+        description='"processing" (answered before the photo worker ran), "pending", or a decision'
+    )
+    sha256: str | None = None
+    width: int | None = None
+    height: int | None = None
     duplicate_of: int | None = None
     duplicate: bool | None = Field(None, description="A close copy was sent by another account")
     receipt: dict[str, str] | None = Field(

@@ -20,8 +20,9 @@ from honestcount.intake.core import (
     require_role,
 )
 from honestcount.intake.errors import Invalid, NotFound
-from honestcount.intake.imaging import CleanPhoto, dhash_bands, hamming, sanitise
+from honestcount.intake.imaging import CleanPhoto, check_header, dhash_bands, hamming, sanitise
 from honestcount.intake.security import Role
+from honestcount.jobs.photo import enqueue_photo, stage_upload
 from honestcount.store.tables import intake_photos
 
 DUPLICATE_DISTANCE = 3  # dHash bits; the four 16-bit bands find every pair within this
@@ -44,7 +45,7 @@ def _photo_body(row) -> dict:
     }
 
 
-def _find_duplicate(conn: Connection, election_id: str, account_id: int, value: int) -> int | None:
+def find_duplicate(conn: Connection, election_id: str, account_id: int, value: int) -> int | None:
     """The first photo of another account whose dHash is within DUPLICATE_DISTANCE."""
     p = intake_photos.c
     b0, b1, b2, b3 = dhash_bands(value)
@@ -75,7 +76,14 @@ def store_photo(
     channel: str,
     captured_at: dt.datetime | None,
 ) -> Outcome:
-    """Sanitise, store and record a photo (ballot side or protocol) exactly once per key."""
+    """Sanitise, store and record a photo (ballot side or protocol) exactly once per key;
+    with ``photo_jobs``, queue it for the photo worker instead."""
+    request = "|".join([kind, station_id, iso(captured_at) or "", hashlib.sha256(data).hexdigest()])
+    request = hashlib.sha256(request.encode()).hexdigest()
+    if ix.staging is not None:
+        return queue_photo(
+            ix, account, election_id, station_id, kind, data, key, channel, captured_at, request
+        )
     clean: list[CleanPhoto] = []
 
     def prepare() -> None:
@@ -90,15 +98,12 @@ def store_photo(
             quality=s.jpeg_quality,
             max_decode_bytes=s.max_decode_bytes,
         ).result()
-        ix.store.put(photo.sha256, photo.data)  # durable before the row that points at it
+        ix.store.put(photo.data)  # durable before the row that points at it
         clean.append(photo)
-
-    request = "|".join([kind, station_id, iso(captured_at) or "", hashlib.sha256(data).hexdigest()])
-    request = hashlib.sha256(request.encode()).hexdigest()
 
     def work(conn: Connection) -> tuple[int, dict]:
         photo = clean[0]
-        duplicate = _find_duplicate(conn, election_id, account.id, photo.dhash)
+        duplicate = find_duplicate(conn, election_id, account.id, photo.dhash)
         b0, b1, b2, b3 = photo.bands
         values = dict(
             election_id=election_id,
@@ -143,6 +148,70 @@ def store_photo(
         return 201, {**body, "duplicate": duplicate is not None, "receipt": ix.receipt(entry)}
 
     return ix.submit(f"acct:{account.id}", key, request, work, prepare=prepare)
+
+
+def queue_photo(
+    ix: Intake,
+    account: Account,
+    election_id: str,
+    station_id: str,
+    kind: str,
+    data: bytes,
+    key: str,
+    channel: str,
+    captured_at: dt.datetime | None,
+    request: str,
+) -> Outcome:
+    """Keep the upload sealed, record it as "processing" and queue its job, in one
+    transaction; the photo worker (:mod:`honestcount.intake.jobs`) does the rest."""
+    scope = f"acct:{account.id}"
+    staged: list[str] = []
+    staging = ix.staging
+    assert staging is not None
+
+    def prepare() -> None:  # only for a new key: a retry stages nothing
+        s = ix.settings
+        check_header(data, max_bytes=s.max_photo_bytes, max_pixels=s.max_photo_pixels)
+        staged.append(stage_upload(staging, data, f"{scope}|{key}"))  # durable first
+
+    def work(conn: Connection) -> tuple[int, dict]:
+        values = dict(
+            election_id=election_id,
+            station_id=station_id,
+            account_id=account.id,
+            kind=kind,
+            received_at=now(),
+            captured_at=captured_at,
+            status="processing",
+        )
+        photo_id = conn.execute(
+            intake_photos.insert().returning(intake_photos.c.id).values(**values)
+        ).scalar_one()
+        enqueue_photo(conn, photo_id, staged[0])
+        entry = ix.audit(
+            conn,
+            account,
+            channel,
+            "photo.upload",
+            f"photo:{photo_id}",
+            {"kind": kind, "station_id": station_id, "status": "processing"},
+            rows=translog.rows(conn, "intake_photos", id=photo_id),
+        )
+        body = {
+            "photo_id": photo_id,
+            "election_id": election_id,
+            "station_id": station_id,
+            "kind": kind,
+            "status": "processing",
+            "sha256": None,
+            "width": None,
+            "height": None,
+            "duplicate_of": None,
+            "receipt": ix.receipt(entry),
+        }
+        return 202, body
+
+    return ix.submit(scope, key, request, work, prepare=prepare)
 
 
 def upload_ballot(
@@ -201,4 +270,6 @@ def read_photo(ix: Intake, account: Account, photo_id: int) -> bytes:
         raise NotFound(f"no photo {photo_id}")
     if staff:
         require_election(account, row.election_id)
+    if row.storage_key is None:  # its job has not run yet, or found no usable picture
+        raise NotFound(f"photo {photo_id} has no processed copy (yet)")
     return ix.store.get(row.storage_key)

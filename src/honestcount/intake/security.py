@@ -10,6 +10,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from enum import StrEnum
 
 
@@ -61,7 +62,8 @@ def token_hash(token: str) -> str:
 class RateLimiter:
     """Token buckets keyed by any string, bounded in memory (least recently used dropped).
 
-    Limits are per worker process: with N workers the service admits up to N times the rate.
+    Limits are per process: with N processes the service admits up to N times the rate (on
+    PostgreSQL the intake uses :class:`~.limits.SharedRateLimiter` instead).
     """
 
     def __init__(self, max_keys: int = 200_000) -> None:
@@ -86,6 +88,10 @@ class RateLimiter:
             while len(self._buckets) > self._max_keys:
                 self._buckets.popitem(last=False)
         return wait
+
+    def take_all(self, buckets: Sequence[tuple[str, float, float | None]]) -> float:
+        """One token from each (key, per minute, burst); the longest wait, 0 if none."""
+        return max((self.take(*bucket) for bucket in buckets), default=0.0)
 
 
 def retry_after(seconds: float) -> str:

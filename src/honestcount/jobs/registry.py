@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from honestcount.jobs.queue import Job
 
 # Modules whose ``register(registry)`` adds the project's own kinds to the worker's registry.
-HANDLER_MODULES: tuple[str, ...] = ()
+HANDLER_MODULES: tuple[str, ...] = ("honestcount.intake.jobs",)
 
 
 class Permanent(Exception):

@@ -66,8 +66,9 @@ class PhotoStore(Protocol):
 
 
 class HashKeyedStore:
-    """The intake's present calling form, ``put(sha256, data)``, over a :class:`PhotoStore`
-    (until the intake calls ``put(data)``); the given hash is checked against the bytes."""
+    """The intake's former calling form, ``put(sha256, data)``, over a :class:`PhotoStore`;
+    the given hash is checked against the bytes. The intake now calls ``put(data)`` and
+    ``Intake.open`` unwraps one of these, so callers that still pass it keep working."""
 
     def __init__(self, inner: PhotoStore) -> None:
         self.inner = inner

@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -89,6 +90,16 @@ intake_idempotency = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Rate-limit buckets shared by every app process (PostgreSQL): GCRA, one row per key. ``tat``
+# is the theoretical arrival time (epoch seconds); a row whose tat has passed is a full bucket.
+intake_rate_limits = Table(
+    "intake_rate_limits",
+    metadata,
+    Column("key", String(160), primary_key=True),
+    Column("tat", Float, nullable=False),
+    Index("ix_intake_rate_limits_tat", "tat"),
+)
+
 intake_declarations = Table(
     "intake_declarations",
     metadata,
@@ -109,21 +120,23 @@ intake_photos = Table(
     Column("station_id", String(STATION), nullable=False),
     _account_fk(),
     Column("kind", String(16), nullable=False),  # ballot_front, ballot_back, protocol
-    Column("storage_key", String(128), nullable=False),
-    Column("sha256", String(64), nullable=False),
-    Column("dhash", String(16), nullable=False),
+    # Empty while the photo job runs (status "processing"; honestcount.intake.jobs).
+    Column("storage_key", String(128)),
+    Column("sha256", String(64)),
+    Column("dhash", String(16)),
     # The 64-bit dHash in four 16-bit bands: two hashes within Hamming distance 3 share one.
-    Column("dh0", Integer, nullable=False),
-    Column("dh1", Integer, nullable=False),
-    Column("dh2", Integer, nullable=False),
-    Column("dh3", Integer, nullable=False),
-    Column("width", Integer, nullable=False),
-    Column("height", Integer, nullable=False),
-    Column("size_bytes", Integer, nullable=False),
-    Column("original_format", String(8), nullable=False),
+    Column("dh0", Integer),
+    Column("dh1", Integer),
+    Column("dh2", Integer),
+    Column("dh3", Integer),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("size_bytes", Integer),
+    Column("original_format", String(8)),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("captured_at", DateTime(timezone=True)),
-    # ballots: pending, accepted, rejected; protocols: pending, agreed, conflict
+    # processing (queued), then ballots: pending, accepted, rejected; protocols: pending,
+    # agreed, conflict
     Column("status", String(16), nullable=False),
     Column("duplicate_of", Integer),
     _account_fk("moderator_id", nullable=True),
@@ -233,6 +246,7 @@ __all__ = [
     "intake_accounts",
     "intake_tokens",
     "intake_idempotency",
+    "intake_rate_limits",
     "intake_declarations",
     "intake_photos",
     "intake_protocol_entries",
