@@ -42,11 +42,13 @@ def create_app(
     from honestcount.web.routes import router as web_router
 
     if with_intake:
+        from honestcount.frontdoor.consoles import consoles_router
         from honestcount.frontdoor.webapp import vote_router
         from honestcount.intake.api import router as intake_router
 
         app.include_router(intake_router(engine, intake), prefix="/api/v1")
         app.include_router(vote_router(engine))
+        app.include_router(consoles_router(engine))  # /moderate, /observe, /digitise, /admin
     app.include_router(ledger_router(engine))
     app.include_router(web_router(engine))
     return app

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from honestcount.defaults import ANALYSIS
-from honestcount.forensics.common import NOTE
+from honestcount.forensics.common import NOTE, label_codes
 from honestcount.results import Estimate, Interval
 
 _D = np.arange(10)
@@ -363,7 +363,7 @@ def stratified_bootstrap_totals(
     Returns (stratum names, point totals per stratum (G x m), bootstrap totals per stratum
     (n_boot x G x m), national bootstrap totals (n_boot x m)).
     """
-    names, code = np.unique(np.asarray(strata).astype(str), return_inverse=True)
+    names, code = label_codes(np.asarray(strata))
     order = np.argsort(code, kind="stable")
     a = components[order]
     code = code[order]
@@ -414,7 +414,7 @@ def bootstrap_levels(
         }
         return LevelStats(label, n_st, out)
 
-    size = np.bincount(np.unique(np.asarray(region).astype(str), return_inverse=True)[1])
+    size = np.bincount(label_codes(np.asarray(region))[1])
     nat = level_stats("national", point.sum(axis=0), national, int(size.sum()))
     regs = tuple(
         level_stats(str(names[k]), point[k], boot[:, k], int(size[k])) for k in range(names.size)

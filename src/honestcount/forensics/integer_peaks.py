@@ -39,7 +39,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from honestcount.forensics.common import NOTE, benjamini_hochberg
+from honestcount.forensics.common import NOTE, benjamini_hochberg, label_codes
 
 EXACT_TAIL_MAX = 500
 P_VALUE_METHOD = (
@@ -415,7 +415,7 @@ def integer_peaks_by_region(
         max_share=max_share,
     )
     flag, prob = s.either_flag, s.either_prob
-    names, code = np.unique(np.asarray(region)[s.selected].astype(str), return_inverse=True)
+    names, code = label_codes(np.asarray(region)[s.selected])
     g = names.size
     n_st = np.bincount(code, minlength=g)
     obs = np.bincount(code, weights=flag.astype(float), minlength=g)

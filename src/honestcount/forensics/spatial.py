@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from honestcount.forensics.common import NOTE, benjamini_hochberg
+from honestcount.forensics.common import NOTE, benjamini_hochberg, label_codes
 
 if TYPE_CHECKING:
     from scipy import sparse
@@ -66,7 +66,7 @@ def knn_neighbours(latitude: np.ndarray, longitude: np.ndarray, k: int = 8) -> N
 
 def district_neighbours(district: np.ndarray) -> Neighbours:
     """Stations of the same district as neighbours."""
-    _, code = np.unique(np.asarray(district).astype(str), return_inverse=True)
+    _, code = label_codes(np.asarray(district))
     return Neighbours("district", groups=code)
 
 
