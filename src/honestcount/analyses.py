@@ -222,14 +222,22 @@ def run_forensics(
         kept["tests"][name] = (
             {k: v for k, v in test.items() if k != "plots"} if isinstance(test, dict) else test
         )
-    stored = save(engine, data.election.id, FORENSICS, params, public_view(engine, data)[1], kept)
+    stored = save(
+        engine, data.election.id, FORENSICS, params, _digest(engine, data, FORENSICS), kept
+    )
     return dataclasses.replace(stored, result=document)
+
+
+def _digest(engine: Engine, data: ElectionData, kind: str) -> str:
+    """The evidence digest a run of ``kind`` is stored under: the forensics read official
+    numbers only, so the intake's publication rule does not enter theirs."""
+    return evidence_digest(data) if kind == FORENSICS else public_view(engine, data)[1]
 
 
 def shown(engine: Engine, data: ElectionData, kind: str) -> StoredAnalysis:
     """What the pages show for ``kind``: the newest stored run on the current evidence, or the
     defaults computed once now (and stored)."""
-    stored = latest(engine, data.election.id, kind, public_view(engine, data)[1])
+    stored = latest(engine, data.election.id, kind, _digest(engine, data, kind))
     if stored is not None:
         return stored
     if kind == ESTIMATE:
