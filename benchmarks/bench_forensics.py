@@ -122,7 +122,7 @@ def main() -> None:
 def figures(path: Path, repeat: int, montecarlo: int) -> None:
     """The battery timed in process, and the 2018 figures next to the published ones."""
     from honestcount.forensics import integer_peaks_montecarlo, run_battery
-    from honestcount.forensics._common import station_arrays
+    from honestcount.forensics.common import station_arrays
     from honestcount.forensics.integer_peaks import integer_peak_stations, integer_peaks
     from honestcount.model import Election
     from honestcount.sources.ru_cec import load_ru_cec
