@@ -9,7 +9,8 @@ import pytest
 from PIL import ExifTags, Image
 
 from honestcount.intake.errors import Invalid
-from honestcount.intake.imaging import LocalPhotoStore, hamming, sanitise
+from honestcount.intake.imaging import hamming, sanitise
+from honestcount.storage import LocalStore
 from intake.helpers import GPS_MARKER, photo
 
 
@@ -67,10 +68,10 @@ def test_large_images_are_scaled_down_for_storage():
 
 
 def test_store_is_content_addressed_and_idempotent(tmp_path):
-    store = LocalPhotoStore(tmp_path / "photos")
+    store = LocalStore(tmp_path / "photos")
     clean = sanitise(photo(7))
-    assert store.put(clean.sha256, clean.data) == clean.sha256
-    assert store.put(clean.sha256, clean.data) == clean.sha256
+    assert store.put(clean.data) == clean.sha256
+    assert store.put(clean.data) == clean.sha256
     files = [p for p in (tmp_path / "photos").rglob("*") if p.is_file()]
     assert len(files) == 1 and files[0].name == f"{clean.sha256}.jpg"
     assert store.get(clean.sha256) == clean.data and store.exists(clean.sha256)

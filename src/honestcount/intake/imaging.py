@@ -12,12 +12,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 from PIL import Image, ImageFile, ImageOps
 
@@ -197,61 +193,3 @@ def sanitise(
     return CleanPhoto(
         clean, hashlib.sha256(clean).hexdigest(), value, small.width, small.height, fmt
     )
-
-
-class PhotoStore(Protocol):
-    """Where photo bytes live, addressed by the SHA-256 of their content.
-
-    A store for an S3-compatible service implements the same three methods (``put`` with
-    ``If-None-Match: *`` and the key as the object name).
-    """
-
-    def put(self, sha256: str, data: bytes) -> str:
-        """Store ``data`` durably under its hash; returns the storage key. Idempotent."""
-
-    def get(self, key: str) -> bytes: ...
-
-    def exists(self, key: str) -> bool: ...
-
-
-class LocalPhotoStore:
-    """A folder: ``ab/cd/abcd....jpg``; files are written atomically and fsynced."""
-
-    def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)  # created with the first photo, not before
-
-    def _path(self, key: str) -> Path:
-        if len(key) != 64 or any(c not in "0123456789abcdef" for c in key):
-            raise KeyError(key)
-        return self.root / key[:2] / key[2:4] / f"{key}.jpg"
-
-    def put(self, sha256: str, data: bytes) -> str:
-        path = self._path(sha256)
-        if path.exists():
-            return sha256
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-        return sha256
-
-    def get(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
-
-    def exists(self, key: str) -> bool:
-        try:
-            return self._path(key).exists()
-        except KeyError:
-            return False
