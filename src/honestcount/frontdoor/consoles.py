@@ -22,8 +22,9 @@ from sqlalchemy import Engine, select
 
 from honestcount.checks.rules import rules_for
 from honestcount.frontdoor.console_messages import CONSOLE_MESSAGES
-from honestcount.frontdoor.messages import LANGUAGE_NAMES, LANGUAGES
+from honestcount.frontdoor.messages import LANGUAGE_NAMES
 from honestcount.frontdoor.stations import StationDirectory
+from honestcount.frontdoor.webapp import page_language
 from honestcount.store import tables as t
 
 STATIC = Path(__file__).with_name("static") / "consoles"
@@ -53,16 +54,6 @@ ROLES = {
     "moderate": ("moderator", "admin"),
     "admin": ("admin",),
 }
-
-
-def _lang(request: Request, wanted: str | None) -> str:
-    if wanted in LANGUAGES:
-        return wanted
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "en"
 
 
 def _languages(path: str, lang: str) -> str:
@@ -219,7 +210,7 @@ def consoles_router(engine: Engine) -> APIRouter:
         return StationDirectory.from_store(engine, election_id)
 
     def page(console: str, request: Request, lang: str | None) -> HTMLResponse:
-        return HTMLResponse(console_page(console, _lang(request, lang)), headers=HEADERS)
+        return HTMLResponse(console_page(console, page_language(request, lang)), headers=HEADERS)
 
     for console in BODIES:
 

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, select
 from honestcount.frontdoor.messages import LANGUAGE_NAMES, LANGUAGES, MESSAGES
 from honestcount.frontdoor.stations import StationDirectory
 from honestcount.store import tables as t
+from honestcount.web.i18n import negotiate
 from honestcount.web.search import fold
 
 STATIC = Path(__file__).with_name("static")
@@ -46,14 +47,12 @@ ASSETS = {
 }
 
 
-def _lang(request: Request, wanted: str | None) -> str:
+def page_language(request: Request, wanted: str | None) -> str:
+    """``?lang=`` when it is one of ours, else the browser's choice as the public pages make
+    it (:func:`honestcount.web.i18n.negotiate`)."""
     if wanted in LANGUAGES:
         return wanted
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "en"
+    return negotiate(request.headers.get("accept-language"))
 
 
 def _election(engine: Engine, election_id: str) -> dict[str, Any] | None:
@@ -177,7 +176,7 @@ def vote_router(engine: Engine) -> APIRouter:
             rows = conn.execute(select(t.elections.c.id, t.elections.c.name)).all()
         if len(rows) == 1:
             return RedirectResponse(f"/vote/{quote(rows[0].id)}", status_code=303)
-        chosen = _lang(request, lang)
+        chosen = page_language(request, lang)
         items = "".join(
             f'<li><a href="/vote/{html.escape(quote(r.id))}">{html.escape(r.name)}</a></li>'
             for r in rows
@@ -197,7 +196,7 @@ def vote_router(engine: Engine) -> APIRouter:
         election = _election(engine, name)
         if election is None:
             return HTMLResponse("not found", status_code=404, headers=HEADERS)
-        chosen = _lang(request, lang)
+        chosen = page_language(request, lang)
         return _page(chosen, MESSAGES[chosen]["web_title"], _shell(election, chosen))
 
     @router.get("/vote/{election_id}/stations.json")
@@ -220,7 +219,7 @@ def vote_router(engine: Engine) -> APIRouter:
         election = _election(engine, election_id)
         if election is None:
             return HTMLResponse("not found", status_code=404, headers=HEADERS)
-        chosen = _lang(request, lang)
+        chosen = page_language(request, lang)
         body = _status_body(engine, election, station.strip(), chosen)
         back = f'<p><a href="/vote/{html.escape(election_id)}">←</a></p>'
         return _page(chosen, MESSAGES[chosen]["web_status_title"], body + back)

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 
@@ -138,6 +139,13 @@ class AuditReport:
         }
 
 
+def entry_columns() -> tuple[Any, ...]:
+    """The columns an entry's hash is computed over (``verify`` and the transparency log)."""
+    a = intake_audit.c
+    return (a.seq, a.chain, a.chain_seq, a.at, a.actor, a.role, a.channel, a.action, a.target,
+            a.details, a.prev_hash)  # fmt: skip
+
+
 def verify(engine: Engine, *, max_problems: int = 100) -> AuditReport:
     """Recompute every chain of the audit log and compare with the stored heads."""
     report = AuditReport()
@@ -145,20 +153,7 @@ def verify(engine: Engine, *, max_problems: int = 100) -> AuditReport:
     with engine.connect() as conn:
         heads = {r.chain: (r.chain_seq, r.hash) for r in conn.execute(select(intake_audit_heads))}
         rows = conn.execution_options(yield_per=10_000).execute(
-            select(
-                a.seq,
-                a.chain,
-                a.chain_seq,
-                a.at,
-                a.actor,
-                a.role,
-                a.channel,
-                a.action,
-                a.target,
-                a.details,
-                a.prev_hash,
-                a.hash,
-            ).order_by(a.chain, a.chain_seq)
+            select(*entry_columns(), a.hash).order_by(a.chain, a.chain_seq)
         )
         state: dict[int, tuple[int, str]] = {}
 

@@ -14,6 +14,7 @@ import hashlib
 import io
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 from PIL import Image, ImageFile, ImageOps
 
@@ -39,6 +40,22 @@ class CleanPhoto:
     @property
     def bands(self) -> tuple[int, int, int, int]:
         return dhash_bands(self.dhash)
+
+    def columns(self) -> dict[str, Any]:
+        """The ``intake_photos`` columns that describe this copy."""
+        b0, b1, b2, b3 = self.bands
+        return {
+            "sha256": self.sha256,
+            "dhash": self.dhash_hex,
+            "dh0": b0,
+            "dh1": b1,
+            "dh2": b2,
+            "dh3": b3,
+            "width": self.width,
+            "height": self.height,
+            "size_bytes": len(self.data),
+            "original_format": self.original_format,
+        }
 
 
 def dhash_bands(value: int) -> tuple[int, int, int, int]:

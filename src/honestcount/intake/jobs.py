@@ -62,23 +62,13 @@ class IntakePhotoSink:
             log.warning("photo %s: not waiting for its job (%s)", photo_id, row and row.status)
             return
         duplicate = find_duplicate(conn, row.election_id, row.account_id, photo.dhash)
-        b0, b1, b2, b3 = photo.bands
         p = intake_photos.c
         conn.execute(
             intake_photos.update()
             .where(p.id == photo_id, p.status == "processing")
             .values(
                 storage_key=key,
-                sha256=photo.sha256,
-                dhash=photo.dhash_hex,
-                dh0=b0,
-                dh1=b1,
-                dh2=b2,
-                dh3=b3,
-                width=photo.width,
-                height=photo.height,
-                size_bytes=len(photo.data),
-                original_format=photo.original_format,
+                **photo.columns(),
                 duplicate_of=duplicate,
                 status="pending",
             )

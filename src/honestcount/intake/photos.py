@@ -104,23 +104,13 @@ def store_photo(
     def work(conn: Connection) -> tuple[int, dict]:
         photo = clean[0]
         duplicate = find_duplicate(conn, election_id, account.id, photo.dhash)
-        b0, b1, b2, b3 = photo.bands
         values = dict(
             election_id=election_id,
             station_id=station_id,
             account_id=account.id,
             kind=kind,
             storage_key=photo.sha256,
-            sha256=photo.sha256,
-            dhash=photo.dhash_hex,
-            dh0=b0,
-            dh1=b1,
-            dh2=b2,
-            dh3=b3,
-            width=photo.width,
-            height=photo.height,
-            size_bytes=len(photo.data),
-            original_format=photo.original_format,
+            **photo.columns(),
             received_at=now(),
             captured_at=captured_at,
             status="pending",

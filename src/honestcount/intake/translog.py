@@ -157,22 +157,7 @@ def _leaf_rows(conn: Connection) -> list[Any]:
     a = intake_audit.c
     return list(
         conn.execute(
-            select(
-                a.leaf,
-                a.seq,
-                a.chain,
-                a.chain_seq,
-                a.at,
-                a.actor,
-                a.role,
-                a.channel,
-                a.action,
-                a.target,
-                a.details,
-                a.prev_hash,
-            )
-            .where(a.leaf.is_not(None))
-            .order_by(a.leaf)
+            select(a.leaf, *audit.entry_columns()).where(a.leaf.is_not(None)).order_by(a.leaf)
         ).all()
     )
 
