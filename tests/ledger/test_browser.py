@@ -136,3 +136,32 @@ def test_relatives_search_in_the_browser(server, page, site):
     page.get_by_role("button", name="Search").click()
     sync_api.expect(page.locator("#search-answer")).to_contain_text("No one with this name")
     shot(page, "search-not-found")
+
+
+@pytest.mark.parametrize("size", [(1400, 900), (390, 844)])
+@pytest.mark.parametrize("lang", ["en", "be", "ru"])
+def test_official_and_rights_group_figures_side_by_side(server, browser, lang, size):
+    from honestcount.web.i18n import translator
+
+    t = translator(lang)
+    width, height = size
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, is_mobile=width < 500
+    )
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(server + f"/aftermath?lang={lang}")
+    table = pg.locator("table.sides")
+    assert t("ledger.sides.title") in pg.locator("#h-sides").inner_text()
+    released = table.locator("tbody tr").filter(has_text=t("ledger.kind.released")).first
+    text = released.inner_text()
+    assert "Interior Ministry" in text and "Viasna" in text and "Kochanova" in text
+    assert text.count(t("ledger.sides.no_link")) == 3  # no URL was recorded, none is invented
+    scroll = pg.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"the aftermath page scrolls sideways ({scroll}px)"
+    released.scroll_into_view_if_needed()
+    ARTIFACTS.mkdir(exist_ok=True)
+    pg.screenshot(path=str(ARTIFACTS / f"ledger-sides-{lang}-{width}.png"), full_page=False)
+    context.close()
+    assert not errors, errors

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from html import unescape
 
 import pytest
 from fastapi import FastAPI
@@ -107,6 +108,32 @@ def test_page_and_twin_show_figures_and_claims(client):
     # the claim and the range the cases support sit in one row
     assert "Associated Press" in rows[0] and "nearly 7,000" in rows[0] and shown in rows[0]
     assert f"{7000 - best:,} more than the cases on record" in rows[0]
+
+
+def test_official_rights_group_and_media_figures_side_by_side(client):
+    doc = client.get("/aftermath.json").json()
+    groups = {g["kind"]: g for g in doc["claim_groups"]}
+    released = groups["released"]  # one group: the periods overlap (13 August in 9-14)
+    official = sorted(c["quantity"] for c in released["sides"]["official_statement"])
+    assert official == [1000, 2000] and (released["from"], released["to"]) == (
+        "2020-08-09",
+        "2020-08-14",
+    )
+    (viasna,) = released["sides"]["rights_group"]
+    assert viasna["quantity"] == 1000 and "Viasna" in viasna["source"]
+    assert viasna["date"] == "2020-08-14" and viasna["url"] is None  # none was recorded
+    assert released["compared"]
+    # "killed" (media) and "died" (official) count the same deaths: one row
+    assert {c["kind"] for c in groups["died"]["sides"]["media"]} == {"killed"}
+    assert "killed" not in groups
+    assert sum(len(v) for g in doc["claim_groups"] for v in g["sides"].values()) == 8
+    assert doc["claim_sides"] == ["official_statement", "rights_group", "media"]
+    for lang in LANGUAGES:
+        html = client.get(f"/aftermath?lang={lang}").text
+        table = html.split('<table class="sides cards-sm">', 1)[1].split("</table>", 1)[0]
+        t = translator(lang)
+        assert table.count(t("ledger.sides.no_link")) == 8  # no URL is invented
+        assert t("ledger.sides.title") in html and t("ledger.sides.caveat") in unescape(html)
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

@@ -233,6 +233,12 @@ def test_static_copy_from_disk(engine, browser, tmp_path):
     pg.get_by_role("link", name="Беларуская").click()
     pg.wait_for_url(f"**/be/station.html?id={PROVEN}")
     sync_api.expect(pg.locator(".badge")).to_have_text("Фальсіфікацыя даказаная")
+    pg.goto((tmp_path / "be" / "station.html").as_uri() + "?id=07-006-0042")
+    sync_api.expect(pg.locator("#station")).to_contain_text("Першамайскі раён (Мінск) (07-006)")
+    assert "не могуць" in pg.locator("#photos-over-list").inner_text()
+    for q in ("Фрунзенский", "Frunzienski"):  # district names, in any script
+        pg.goto((tmp_path / "en" / "search.html").as_uri() + f"?q={quote(q)}")
+        sync_api.expect(pg.locator("#search-status")).to_contain_text("Stations found: 122")
     for q in ("minsk", "Мінск", "Минск"):  # scripts folded, as on the live site
         pg.goto(
             (tmp_path / "en" / "search.html").as_uri()
@@ -312,3 +318,81 @@ def test_phone_station_tables_are_cards(server, browser):
     assert "278" in pg.locator('p[role="status"]').inner_text()  # Мінск finds Minsk
     pg.screenshot(path=str(DOCS_IMG / "phone-search.png"))
     context.close()
+
+
+# district names, outlines, photos over the list: 1400 px and a phone, three languages ------
+OVER_LIST = "07-006-0042"  # 1,884 photos, 1,732 voters on the protocol's list
+DISTRICT = {
+    "en": "Pieršamajski district (Minsk) (07-006)",
+    "be": "Першамайскі раён (Мінск) (07-006)",
+    "ru": "Первомайский район (Минск) (07-006)",
+}
+OVER_WORDS = {"en": "cannot both be right", "be": "не могуць", "ru": "не могут"}
+VIEWPORTS = {"desktop": {"width": 1400, "height": 900}, "phone": PHONE}
+
+
+def sized_page(browser, size: str, lang: str):
+    context = browser.new_context(
+        viewport=VIEWPORTS[size], locale={"en": "en-US", "be": "be-BY", "ru": "ru-RU"}[lang],
+        is_mobile=size == "phone", has_touch=size == "phone",
+    )  # fmt: skip
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return context, pg, errors
+
+
+def fits(pg, size: str) -> None:
+    width = pg.evaluate("document.documentElement.scrollWidth")
+    assert width <= VIEWPORTS[size]["width"], f"{pg.url} scrolls sideways ({width}px)"
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("lang", ["en", "be", "ru"])
+def test_station_names_its_district_and_explains_photos_over_the_list(server, browser, lang, size):
+    context, pg, errors = sized_page(browser, size, lang)
+    pg.goto(server + BY + f"/stations/{OVER_LIST}?lang={lang}")
+    assert DISTRICT[lang] in pg.locator("#h-place + dl.facts").inner_text()
+    note = pg.locator("#photos-over-list")
+    assert note.is_visible() and OVER_WORDS[lang] in note.inner_text()
+    assert "1" in note.inner_text() and ("884" in note.inner_text())
+    fits(pg, size)
+    shot(pg, f"station-over-list-{lang}-{size}")
+    context.close()
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+@pytest.mark.parametrize("lang", ["en", "be", "ru"])
+def test_map_draws_outlines_and_names_the_district(server, browser, lang, size):
+    context, pg, errors = sized_page(browser, size, lang)
+    pg.goto(server + BY + f"/map?lang={lang}&station={OVER_LIST}")
+    popup = pg.locator(".leaflet-popup-content")
+    sync_api.expect(popup).to_contain_text(OVER_LIST, timeout=20_000)
+    sync_api.expect(popup).to_contain_text(DISTRICT[lang].rsplit(" (", 1)[0])
+    outlines = pg.locator(".leaflet-hc-outlines-pane path")
+    assert outlines.count() > 7  # zoomed in: the regions' and the districts' extents
+    assert pg.locator(".hc-district-label").count() > 0
+    assert pg.locator("#map-background").is_visible()
+    fits(pg, size)
+    pg.wait_for_timeout(800)
+    shot(pg, f"map-outlines-{lang}-{size}", full=False)
+    pg.goto(server + BY + f"/map?lang={lang}")  # the whole country: regions only
+    sync_api.expect(pg.locator("#map-status")).to_contain_text("5", timeout=20_000)
+    assert pg.locator(".leaflet-hc-outlines-pane path").count() == 7
+    context.close()
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_search_finds_a_district_by_name_in_each_script(server, browser, size):
+    context, pg, errors = sized_page(browser, size, "en")
+    for q in ("Фрунзенский", "Фрунзенскі", "Frunzienski"):
+        pg.goto(server + BY + f"/stations?q={quote(q)}")
+        assert "Stations found: 122" in pg.locator('p[role="status"]').inner_text()
+        fits(pg, size)
+    if size == "desktop":
+        assert "Frunzienski district (Minsk) (07-008)" in pg.locator("table").last.inner_text()
+    context.close()
+    assert not errors, errors

@@ -60,6 +60,7 @@ def aftermath_doc(engine: Engine, *, min_cell: int = 5) -> dict[str, Any]:
     fig = figures.figures(engine, min_cell=min_cell)
     report = claims.claims_report(engine)
     days = fig.get("by_day", [])
+    groups = claim_groups(report["claims"])
     return {
         "as_of": fig.get("as_of"),
         "range_method": fig.get("range_method"),
@@ -77,6 +78,8 @@ def aftermath_doc(engine: Engine, *, min_cell: int = 5) -> dict[str, Any]:
         "by_place": fig.get("by_place", []),
         "by_facility": fig.get("by_facility", []),
         "claims": [_public_claim(c) for c in report["claims"]],
+        "claim_groups": groups,
+        "claim_sides": [k for k in SIDES if any(g["sides"][k] for g in groups)],
         "links": {"page": "/aftermath", "json": "/aftermath.json", "search": "/aftermath/search"},
     }
 
@@ -90,6 +93,42 @@ def _public_claim(c: dict) -> dict:
     out = {k: c.get(k) for k in keep}
     out["reading"] = gap_reading(c)
     return out
+
+
+SIDES = ("official_statement", "rights_group", "media", "other")  # columns, left to right
+SAME_KIND = {"killed": "died"}  # one count: "killed" is a reading of a death's cause
+
+
+def claim_groups(claims_: list[dict]) -> list[dict]:
+    """Claims of the same kind whose periods overlap, side by side: the official figure
+    beside the rights groups' beside the media's (``sides``: source kind -> claims, each with
+    its source, date, scope and URL, ``None`` where none was recorded)."""
+    groups: list[dict] = []
+    ordered = sorted(claims_, key=lambda c: (c["kind"], c["scope"].get("from") or ""))
+    for c in ordered:
+        kind = SAME_KIND.get(c["kind"], c["kind"])
+        start = c["scope"].get("from") or c["scope"].get("to")
+        end = c["scope"].get("to") or start
+        group = next((g for g in groups if g["kind"] == kind and _overlaps(g, start, end)), None)
+        if group is None:
+            group = {"kind": kind, "from": start, "to": end, "sides": {k: [] for k in SIDES}}
+            groups.append(group)
+        group["from"] = min(x for x in (group["from"], start) if x) if start else group["from"]
+        group["to"] = max(x for x in (group["to"], end) if x) if end else group["to"]
+        side = c["source_kind"] if c["source_kind"] in SIDES else "other"
+        group["sides"][side].append(
+            {k: c.get(k) for k in ("kind", "quantity", "qualifier", "source", "reported_by")}
+            | {"date": c.get("date"), "places": c["scope"].get("places", []), "url": c.get("url")}
+        )
+    for g in groups:
+        g["compared"] = sum(1 for side in g["sides"].values() if side) > 1
+    return groups
+
+
+def _overlaps(group: dict, start: str | None, end: str | None) -> bool:
+    if not (start and group["from"]):
+        return start == group["from"]
+    return start <= group["to"] and group["from"] <= (end or start)
 
 
 def gap_reading(c: dict) -> str:

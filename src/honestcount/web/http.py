@@ -53,8 +53,9 @@ def security_headers(tiles: dict[str, str] | None) -> dict[str, str]:
     following a link out does not tell the other site which page a visitor was reading."""
     images = "'self' data:"
     if tiles:
-        parts = urlsplit(tiles["url"].replace("{s}", "a"))
-        host = parts.netloc.split("{")[0] if "{" in parts.netloc else parts.netloc
+        # Leaflet's {s} is a subdomain (a., b., c.): the policy must admit every one
+        parts = urlsplit(tiles["url"].replace("{s}.", "*."))
+        host = parts.netloc
         images += f" {parts.scheme}://{host}" if host and "{" not in host else " https:"
     return {
         "Content-Security-Policy": (

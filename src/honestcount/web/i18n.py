@@ -119,6 +119,14 @@ class Translator:
         """An option's name in this language where the language file has it."""
         return self(f"labels.option.{election_id}.{option_id}", default)
 
+    def listing(self, items: list[str]) -> str:
+        """Names as a list a reader cannot take for one name: each quoted, the last joined
+        with "and" ("Sviatlana Tsikhanouskaya" and "Against all")."""
+        quoted = [self("common.quoted", x=x) for x in items]
+        if len(quoted) < 2:
+            return "".join(quoted)
+        return ", ".join(quoted[:-1]) + self("common.and") + quoted[-1]
+
     # numbers ----------------------------------------------------------------------------
     def _is_missing(self, value) -> bool:
         return value is None or (isinstance(value, float) and math.isnan(value))

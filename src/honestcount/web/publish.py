@@ -90,6 +90,7 @@ def search_index(snap, keys: dict[str, str]) -> bytes:
         "towns": towns,
         "district": [district_pos.get(x, -1) for x in ix["district"]],
         "districts": districts,
+        **views.district_codes(ix),
         "r": [region_pos.get(x, -1) for x in ix["region"]],
         "regions": snap.regions,
         "t": [type_pos.get(x, -1) for x in ix["settlement_type"]],
@@ -365,6 +366,7 @@ class Writer:
             t = self.tr[lang]
             config = {
                 "data": "../assets/s/",
+                "lang": lang,
                 "group": t.group,
                 "decimal": t.decimal,
                 "codes": VERDICT_CODE,

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from honestcount import __version__
 from honestcount.web.common import VERDICT_CODE
+from honestcount.web.districts import label as district_label
 from honestcount.web.i18n import LANGUAGES, Translator, language_names
 
 HERE = Path(__file__).parent
@@ -255,6 +256,7 @@ def make_env() -> Environment:
         version=__version__,
     )
     env.filters["tojson_script"] = _attr_json
+    env.filters["district"] = district_label
     env.filters["pick"] = lambda keys, mapping: [mapping.get(k, k) for k in keys]
     return env
 

@@ -4,8 +4,9 @@
 Минск and Minsk all become ``minsk``; Гомель, Homiel and Gomel become ``homel``. It lowers
 case, equates ё/е, і/и, ў/у, transliterates Cyrillic and then merges the letters that
 transliteration systems spell differently (g/h, kh/h, ts/c, y/j/i, w/v, diacritics). A
-station's search text holds its id, town, name and district, folded once per snapshot; a query
-is folded the same way and matched as a substring.
+station's search text holds its id, town, name and district code, folded once per snapshot; a
+query is folded the same way and matched as a substring, and against the district's names
+(:func:`district_text`) word for word.
 ``static/js/search.js`` carries the same table for the static copy.
 """
 
@@ -39,6 +40,8 @@ MERGE = (
 )
 _CYRILLIC_RE = re.compile("|".join(map(re.escape, CYRILLIC)))
 _SPACE = re.compile(r"\s+")
+_BRACKETS = r"\s*\([^)]*\)"
+_W_AFTER_VOWEL = re.compile(r"(?<=[aeiouy])w")
 
 
 def fold(text: str | None) -> str:
@@ -50,6 +53,7 @@ def fold(text: str | None) -> str:
     for a, b in LATIN_BEFORE.items():
         s = s.replace(a, b)
     s = "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+    s = _W_AFTER_VOWEL.sub("u", s)  # Belarusian ў: Vawkavysk (BGN) is Vaŭkavysk, Ваўкавыск
     for a, b in MERGE:
         s = s.replace(a, b)
     return _SPACE.sub(" ", s).strip()
@@ -62,3 +66,30 @@ def search_text(index: pd.DataFrame) -> pd.Series:
         raw = raw + " " + index[column].fillna("").astype(str)
     folded = {text: fold(text) for text in raw.unique()}
     return raw.map(folded).astype(object)
+
+
+def district_text(index: pd.DataFrame) -> pd.Series:
+    """The folded district names of every station in all three scripts, as whole words
+    between spaces (`` frunzenskii raion frunzenski raen ... ``): a query matches them only
+    word for word, so Фрунзенский, Фрунзенскі and Frunzienski find Frunzienski district but
+    "Minsk" does not find every station of Minski raion. The city in brackets is left out
+    (the town already says it)."""
+    raw = pd.Series("", index=index.index, dtype=object)
+    for column in ("district_be", "district_ru", "district_en"):
+        if column in index.columns:
+            raw = (
+                raw
+                + " "
+                + index[column].fillna("").astype(str).str.replace(_BRACKETS, "", regex=True)
+            )
+    folded = {text: " " + fold(text.replace(",", " ")) + " " for text in raw.unique()}
+    return raw.map(folded).astype(object)
+
+
+def matches(text: pd.Series, districts: pd.Series | None, needle: str) -> pd.Series:
+    """Stations whose search text holds ``needle`` (folded), or whose district names are
+    ``needle`` word for word."""
+    hit = text.str.contains(needle, regex=False)
+    if districts is not None:
+        hit |= districts.str.contains(f" {needle} ", regex=False)
+    return hit

@@ -79,6 +79,7 @@ class Snapshot:
     search_text: pd.Series
     regions: list[str]
     settlement_types: list[str]
+    district_text: pd.Series | None = None  # district names, matched word for word
     public: PublicCounts = NONE  # what may be shown of the intake's figures (index masked)
     cache: dict[str, Any] = field(default_factory=dict)  # built on demand (layers, tables)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -131,10 +132,10 @@ class Snapshot:
             mask &= failed.str.split(";").map(lambda rules: check in rules).to_numpy(dtype=bool)
         exact = np.zeros(0, dtype=np.int64)
         if q and q.strip():
-            from honestcount.web.search import fold
+            from honestcount.web.search import fold, matches
 
             needle = fold(q)
-            mask &= self.search_text.str.contains(needle, regex=False).to_numpy(dtype=bool)
+            mask &= matches(self.search_text, self.district_text, needle).to_numpy(dtype=bool)
             exact_pos = ix.index.get_indexer(pd.Index([q.strip()]))
             exact = exact_pos[(exact_pos >= 0)]
             exact = exact[mask[exact]]
@@ -524,7 +525,8 @@ def build_snapshot(
 ) -> Snapshot:
     """Read the lean picture of one election from the store (one pass, no evidence), with
     the intake's withheld figures left out (``public``)."""
-    from honestcount.web.search import search_text
+    from honestcount.web.districts import add_names
+    from honestcount.web.search import district_text, search_text
 
     with engine.connect() as conn:
         e = conn.execute(select(t.elections).where(t.elections.c.id == election_id)).one()
@@ -536,7 +538,7 @@ def build_snapshot(
                 .order_by(t.options.c.position)
             ).all()
         ]
-        index = _station_index(conn, election_id)
+        index = add_names(election_id, _station_index(conn, election_id))
         in_election = of_election(conn, election_id)
         official_sums, cast_sum = _official_sums(conn, in_election)
         counts = _counts(conn, election_id, in_election)
@@ -589,6 +591,7 @@ def build_snapshot(
             else "station_sum",
         },
         search_text=search_text(index),
+        district_text=district_text(index),
         regions=sorted(index["region"].dropna().unique().tolist()),
         settlement_types=sorted(index["settlement_type"].dropna().unique().tolist()),
     )

@@ -13,6 +13,7 @@ from honestcount.results import plain
 from honestcount.store import tables as t
 from honestcount.store.queries import SOURCE_PREFERENCE, of_election
 from honestcount.web.common import UNVERIFIED, json_value, web_url
+from honestcount.web.districts import names as district_names
 from honestcount.web.privacy import INTAKE_SOURCE, WITHHELD, PublicCounts
 
 if TYPE_CHECKING:
@@ -197,6 +198,25 @@ def station_detail(
     return _detail(snap, station_id, rows, public)
 
 
+def _district(election_id: str, code: str | None, region: str | None) -> dict[str, Any]:
+    named = district_names(election_id, code, region)
+    return {"district_name": named["en"] if named else None, "district_names": named}
+
+
+def _photos_over_list(options: list[dict[str, Any]], listed: Any) -> dict[str, int] | None:
+    """Where more ballots were photographed than the protocol lists voters: the figures the
+    page's explanation quotes (``None`` elsewhere)."""
+    photos = [o["photo_confirmed"] for o in options if o["photo_confirmed"] is not None]
+    if not photos or listed is None or sum(photos) <= listed:
+        return None
+    declared = [o["declared"] for o in options if o["declared"] is not None]
+    return {
+        "photos": int(sum(photos)),
+        "declared": int(sum(declared)),
+        "registered_voters": int(listed),
+    }
+
+
 def _detail(
     snap: Snapshot, station_id: str, rows: dict[str, Any], public: PublicCounts
 ) -> dict[str, Any]:
@@ -222,6 +242,7 @@ def _detail(
         "station": {
             "id": station_id,
             **{k: getattr(row, k) for k in ("region", "district", "settlement_type", "town")},
+            **_district(snap.id, row.district, row.region),
             **{k: getattr(row, k) for k in ("name", "latitude", "longitude")},
             "registered_voters": row.registered_voters,
             "url": row.url,
@@ -255,6 +276,7 @@ def _detail(
                 for r in sorted(rows["violations"], key=lambda r: (len(r.code), r.code))
             ],
         },
+        "photos_over_list": _photos_over_list(options, row.registered_voters),
         "data_quality": [{"rule": r.rule, "detail": r.detail} for r in rows["findings"]],
         "protocol_photo": None,  # no data set carries protocol photos yet; see docs/web.md
         "source_url": web_url(row.url),

@@ -18,6 +18,9 @@ import pandas as pd
 from honestcount.analyses import ESTIMATE, FORENSICS, StoredAnalysis
 from honestcount.results import jsonable, plain
 from honestcount.web.common import CODE_VERDICT, UNVERIFIED, VERDICT_CODE, VERDICTS, WITHHELD
+from honestcount.web.districts import COLUMNS
+from honestcount.web.districts import fields as district_fields
+from honestcount.web.outlines import outlines
 from honestcount.web.site import Site, Snapshot
 
 BALLOT_KINDS = ("candidate", "party", "against", "invalid")
@@ -476,9 +479,35 @@ def layer(snap: Snapshot, keys: dict[str, str] | None = None) -> dict[str, Any]:
         "regions": regions,
         "types": types,
     }
+    out.update(district_codes(loc))
+    out["outlines"] = station_outlines(snap, out)  # the layer is built once per snapshot
     if keys is not None:
         out["keys"] = [keys[s] for s in loc.index]
     return out
+
+
+def district_codes(ix: pd.DataFrame) -> dict[str, Any]:
+    """Each station's district names as an index (``dn``) into ``dnames`` ([be, ru, en]):
+    script files stay small, and one file serves every language."""
+    columns = [ix[c] if c in ix.columns else [None] * len(ix) for c in COLUMNS]
+    named = list(zip(*columns, strict=True))
+    name_list = sorted({n for n in named if any(n)})
+    pos = {n: i for i, n in enumerate(name_list)}
+    return {"dn": [pos.get(n, -1) for n in named], "dnames": [list(n) for n in name_list]}
+
+
+def station_outlines(snap: Snapshot, layer_doc: dict[str, Any]) -> dict[str, Any]:
+    """The regions' and districts' station extents (:mod:`honestcount.web.outlines`), each
+    district with its names' index into the layer's ``dnames``."""
+    shapes = outlines(snap.index)
+    first: dict[str, int] = {}
+    ix = snap.index
+    for sid, dn in zip(layer_doc["ids"], layer_doc["dn"], strict=True):
+        if dn >= 0 and ix.at[sid, "region"] != "abroad":
+            first.setdefault(str(ix.at[sid, "district"]), dn)
+    for d in shapes["districts"]:
+        d["dn"] = first.get(d["district"], -1)
+    return shapes
 
 
 def layer_js(snap: Snapshot, keys: dict[str, str] | None = None) -> bytes:
@@ -541,12 +570,14 @@ STATION_FIELDS = ("region", "district", "settlement_type", "town", "name")
 def station_rows(snap: Snapshot, positions: np.ndarray) -> list[dict[str, Any]]:
     part = snap.index.iloc[positions]
     cols = {c: part[c].tolist() for c in STATION_FIELDS}
+    named = {c: part[c].tolist() if c in part.columns else [None] * len(part) for c in COLUMNS}
     verdicts = part["verdict"].tolist()
     excess = part["proven_excess"].tolist()
     return [
         {
             "id": sid,
             **{c: cols[c][i] for c in STATION_FIELDS},
+            **district_fields({c: named[c][i] for c in COLUMNS}),
             "verdict": verdicts[i],
             "proven_excess_votes": None if verdicts[i] == WITHHELD else int(excess[i]),
         }

@@ -72,13 +72,47 @@
     }).addTo(map);
   });
 
+  // Outlines to orient by without tiles: the extent of each region's and district's stations
+  // (convex hulls of their coordinates, web/outlines.py), drawn dashed: not borders.
+  var LANGS = ["be", "ru", "en"];  // the order of each layer.dnames entry
+  function districtName(dn) { return dn >= 0 ? layer.dnames[dn][LANGS.indexOf(cfg.lang)] : ""; }
+  var shapes = layer.outlines || { regions: [], districts: [] };
+  map.createPane("hc-outlines");
+  map.getPane("hc-outlines").style.zIndex = 350;
+  map.getPane("hc-outlines").style.pointerEvents = "none";
+  function outline(o, style) {
+    return L.polygon(o.ring, L.extend({ pane: "hc-outlines", interactive: false, fill: false }, style));
+  }
+  var regionLines = L.layerGroup(shapes.regions.map(function (o) {
+    return outline(o, { color: "#4b5057", weight: 1.6, opacity: 0.8, dashArray: "7 5" });
+  })).addTo(map);
+  var districtLines = L.layerGroup(shapes.districts.map(function (o) {
+    return outline(o, { color: "#6f757c", weight: 1, opacity: 0.7, dashArray: "2 4" });
+  }));
+  var districtLabels = L.layerGroup(shapes.districts.filter(function (o) { return o.dn >= 0; }).map(function (o) {
+    return L.marker(o.label, {
+      pane: "hc-labels", interactive: false, keyboard: false,
+      icon: L.divIcon({ className: "hc-district-label", html: esc(districtName(o.dn)), iconSize: null })
+    });
+  }));
+  function showOutlines() {
+    var z = map.getZoom();
+    [[districtLines, z >= 8.5], [districtLabels, z >= 10]].forEach(function (p) {
+      if (p[1] && !map.hasLayer(p[0])) p[0].addTo(map);
+      if (!p[1] && map.hasLayer(p[0])) map.removeLayer(p[0]);
+    });
+  }
+  map.on("zoomend", showOutlines);
+  showOutlines();
+
   function href(i) {
     if (cfg.link.mode === "static") return cfg.link.prefix + encodeURIComponent(layer.keys[i]);
     return cfg.link.prefix + encodeURIComponent(layer.ids[i]);
   }
   function popup(marker) {
     var i = marker.hcIndex, code = layer.v.charAt(i);
-    var html = "<strong>" + esc(layer.ids[i]) + "</strong><br>" +
+    var d = layer.dn ? districtName(layer.dn[i]) : "";
+    var html = "<strong>" + esc(layer.ids[i]) + "</strong><br>" + (d ? esc(d) + "<br>" : "") +
       '<svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">' + SHAPES[code] + "</svg> " +
       esc(cfg.labels[code] || code);
     if (layer.x[i]) html += "<br>" + esc(say(S.proven, layer.x[i]));
@@ -211,5 +245,5 @@
     form.addEventListener("change", function (ev) { apply(ev.target === regionSel); });
   }
   apply(Boolean(regionSel && regionSel.value));
-  window.HC_MAP = { map: map, group: group, markers: markers };
+  window.HC_MAP = { map: map, group: group, markers: markers, outlines: { regions: regionLines, districts: districtLines, labels: districtLabels } };
 })();

@@ -31,6 +31,7 @@
     });
     BEFORE.forEach(function (p) { s = s.split(p[0]).join(p[1]); });
     s = s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+    s = s.replace(/([aeiouy])w/g, "$1u");  // Belarusian ў: Vawkavysk is Vaŭkavysk
     MERGE.forEach(function (p) { s = s.split(p[0]).join(p[1]); });
     return s.replace(/\s+/g, " ").trim();
   }
@@ -38,6 +39,13 @@
   for (i = 0; i < n; i++) {
     text[i] = fold(ids[i] + " " + (ix.towns[ix.town[i]] || "") + " " + (ix.name[i] || "") + " " +
                    (ix.districts[ix.district[i]] || ""));
+  }
+  // district names match word for word, without the city in brackets (search.py)
+  var dtext = (ix.dnames || []).map(function (names) {
+    return " " + fold(names.join(" ").replace(/\s*\([^)]*\)/g, "").replace(/,/g, " ")) + " ";
+  });
+  function hit(i) {
+    return text[i].indexOf(qq) >= 0 || (ix.dn && ix.dn[i] >= 0 && dtext[ix.dn[i]].indexOf(" " + qq + " ") >= 0);
   }
   function key(i) { return ix.keys && ix.keys[i] ? ix.keys[i] : ids[i]; }
   function esc(s) {
@@ -62,7 +70,7 @@
     if (region >= 0 && ix.r[i] !== region) continue;
     if (type >= 0 && ix.t[i] !== type) continue;
     if (check && (ix.f[i] || "").split(";").indexOf(check) < 0) continue;
-    if (qq && text[i].indexOf(qq) < 0) continue;
+    if (qq && !hit(i)) continue;
     if (q && ids[i] === q) exact = hits.length;
     hits.push(i);
   }

@@ -29,6 +29,10 @@
     var c = cfg.codes[v] || "U";
     return "<span class=\"" + (badge ? "badge" : "verdict") + " v-" + c + "\"><svg class=\"vsym\" aria-hidden=\"true\" focusable=\"false\"><use href=\"#sym-" + c + "\"></use></svg><span>" + esc(t("verdict." + v + ".label")) + "</span></span>";
   }
+  function district(s) {
+    var name = s.district_names && s.district_names[cfg.lang];
+    return name ? name + (s.district ? " (" + s.district + ")" : "") : (s.district || "—");
+  }
   function section(id, title, body) {
     return "<section aria-labelledby=\"h-" + id + "\"><h2 id=\"h-" + id + "\">" + esc(title) + "</h2>" + body + "</section>";
   }
@@ -39,7 +43,10 @@
   function draw(doc) {
     var e = doc.election, s = doc.station, v = doc.verdict, names = {}, h = [];
     doc.options.forEach(function (o) { names[o.id] = t("labels.option." + e.id + "." + o.id, null, o.name); });
-    function pick(ids) { return ids.map(function (x) { return names[x] || x; }).join(", "); }
+    function pick(ids) {  // each name quoted, the last joined with "and" (i18n.listing)
+      var q = ids.map(function (x) { return t("common.quoted", { x: names[x] || x }); });
+      return q.length < 2 ? q.join("") : q.slice(0, -1).join(", ") + t("common.and") + q[q.length - 1];
+    }
     document.title = t("station.title", { id: s.id }) + " · honestcount";
     h.push("<nav class=\"breadcrumb\" aria-label=\"" + esc(t("nav.breadcrumb")) + "\"><ol><li><a href=\"index.html\">" +
       esc(t("labels.election." + e.id, null, e.name)) + "</a></li>" +
@@ -56,6 +63,10 @@
       ex.push("<p>" + esc(t("station.explain.declared_exceeds_official", { options: pick(v.declared_exceeds_options) })) + "</p>");
     } else {
       ex.push("<p>" + esc(t("station.explain." + v.verdict)) + "</p>");
+    }
+    var po = doc.photos_over_list;
+    if (po) {
+      ex.push("<p class=\"note\" id=\"photos-over-list\">" + esc(t("station.photos_over_list", { photos: num(po.photos), listed: num(po.registered_voters), declared: num(po.declared) })) + "</p>");
     }
     if (v.verdict !== "turnout_inflation_proven" && v.observer_turnout_count !== null && v.observer_turnout_count !== undefined) {
       ex.push("<p>" + esc(t("station.explain.turnout_counts", { observed: num(v.observer_turnout_count), official: num(v.official_voters) })) + "</p>");
@@ -80,7 +91,7 @@
     h.push(section("options", t("station.options_title"), "<div class=\"table-wrap\"><table class=\"cards-sm\"><thead><tr>" + head +
       "</tr></thead><tbody>" + rows.join("") + "</tbody></table></div><p class=\"note\">" + esc(t("station.options_note")) + "</p>"));
 
-    var place = [[t("filter.region"), esc(label("region", s.region))], [t("station.district"), esc(s.district || "—")]];
+    var place = [[t("filter.region"), esc(label("region", s.region))], [t("station.district"), esc(district(s))]];
     if (s.settlement_type) place.push([t("filter.settlement"), esc(label("settlement", s.settlement_type))]);
     place.push([t("station.town"), esc(s.town || "—")]);
     if (s.name) place.push([t("station.address"), esc(s.name)]);
