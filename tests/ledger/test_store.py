@@ -161,3 +161,11 @@ def test_retention_purges_all_but_held_and_public_cases(db_url, vault):
     assert gone["person"] not in [c["person"] for c in public]
     assert figures(engine)["totals"]["detained"]["best"] == 1
     engine.dispose()
+
+
+def test_conflicts_are_stored_and_people_recomputed_without_the_key(linked):
+    engine, summary = linked
+    assert summary["apart"] == _count(engine, t.ledger_apart)
+    with engine.connect() as conn:
+        _, readings = runs.current_clusterings(conn)
+    assert {k: v.nunique() for k, v in readings.items()} == summary["people"]

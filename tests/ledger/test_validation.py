@@ -65,17 +65,18 @@ def test_read_lists_keeps_tags(tmp_path):
 
 
 # measured on 35,000 rows (docs/ledger.md, "Validation"): synthetic lists meet the issue's
-# targets; the realistic ones come close, and these bounds hold them to that
+# targets; realistic ones meet its precision and recall (0.95, 0.90) on every seed measured,
+# but not its 5% on people on all of them (up to 6.7%, seed 3): these bounds hold them to that
 TARGETS = {
     "synth": {"precision": 0.98, "recall": 0.95, "people_error": 0.05},
-    "realistic": {"precision": 0.93, "recall": 0.86, "people_error": 0.10},
+    "realistic": {"precision": 0.95, "recall": 0.90, "people_error": 0.07},
 }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("generator", "seed"),
-    [("realistic", 1), ("realistic", 2), ("synth", 1), ("synth", 2)],
+    [("realistic", 1), ("realistic", 2), ("realistic", 3), ("synth", 1), ("synth", 2)],
 )
 def test_targets_on_35000_rows(generator, seed):
     result = validate(generator, seed, 35_000)

@@ -3,11 +3,13 @@
 Each record is compared on its linkage features (see :mod:`honestcount.ledger.names`):
 
 ============ =====================================================================
-surname      exact (with term-frequency adjustment: a common surname proves less),
-             same consonant skeleton (the phonetic key Belarusian, Russian and Latin
-             forms share), skeleton within one letter, Jaro-Winkler at 0.92 and 0.80
+surname      exact, same consonant skeleton (the phonetic key Belarusian, Russian and
+             Latin forms share; both with term-frequency adjustment: a common surname
+             proves less), one letter typed wrong, skeleton within one letter,
+             Jaro-Winkler at 0.92 and 0.80
 given        exact canonical name (equivalent forms and diminutives are one name; term
-             frequency adjusted), Jaro-Winkler at 0.88, initial agrees (initials only)
+             frequency adjusted), Jaro-Winkler at 0.88, initial agrees (initials only;
+             the initial of any form of the name: К. for Екатерина, via Кацярына, Катя)
 patronymic   the father's canonical name, exact, Jaro-Winkler at 0.88 (often missing)
 birth_year   exact, within 1 year (ages give the year only to within one), within 3
 place        same city
@@ -18,13 +20,17 @@ source       same list (rarely the same person twice), different lists
 Fellegi-Sunter weights are learnt from the data itself (no labelled pairs): u-probabilities
 by random sampling, m-probabilities by expectation maximisation on two blockings (given name
 and birth year; surname skeleton), and the prior by self-consistency with the model's own
-predictions (:func:`_calibrated`). Small data sets (under :data:`TRAIN_MIN_RECORDS` records)
+predictions (:func:`_calibrated`). Term frequencies are those of other people's records
+(:func:`people_frequencies`). Small data sets (under :data:`TRAIN_MIN_RECORDS` records)
 use the bundled model (``data/aftermath-2020/linkage-model.json``), trained the same way on
 synthetic lists by :func:`honestcount.ledger.training.build_bundled_model`.
 
 Candidate pairs come from the rules in :data:`BLOCKING`, each leaving out a field that a
 typo, a transliteration or a missing value may break, so that no plausible pair goes
 uncompared.
+
+People are the groups of linked records (:func:`clusters`, :func:`clusterings`), with the
+one-per-list rule and the pairs that cannot be one person (:func:`conflicts`) kept apart.
 
 Linkage runs in an in-memory DuckDB database: decrypted names never touch the disk
 (:func:`spark_api` gives Spark's backend for data beyond one machine).
@@ -43,6 +49,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from honestcount.ledger.names import GIVEN_NAMES, given_initials
 
 BUNDLED_MODEL = Path(__file__).parents[1] / "data" / "aftermath-2020" / "linkage-model.json"
 TRAIN_MIN_RECORDS = 1_000
@@ -63,6 +71,9 @@ REVIEW_LOW = 0.2  # pairs below this are different people
 REVIEW_FLOOR = 0.2  # pairs scored below this are not kept at all
 REVIEW_HIGH = 0.9  # pairs at or above this are the same person; in between: review
 BEST = 0.5  # the point estimate merges pairs more likely the same than not
+# birth years further apart than this are two people: ages give a year to within one, and
+# a list's year may be off by one more
+YEARS_APART = 2
 
 
 def feature_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
@@ -74,6 +85,8 @@ def feature_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     frame["detained_day"] = frame["detained_day"].astype("Int64")
     frame["unique_id"] = frame["unique_id"].astype("int64")
     frame["source"] = frame["source"].astype("int64")
+    # the letters an initial of each record's given name may be written with (Катя: К)
+    frame["given_initials"] = [given_initials(g) if g else None for g in frame["given"]]
     return frame
 
 
@@ -89,6 +102,9 @@ BLOCKING = [
     ("given", "substr(surname, -4, 4)"),
     ("surname", "given_initial"),
     ("surname_skel", "given_initial"),
+    # a typo in the surname's consonants, with only an initial to go on
+    ("given_initial", "birth_year", "substr(surname_skel, 1, 3)"),
+    ("given_initial", "birth_year", "substr(surname_skel, -3, 3)"),
 ]
 
 
@@ -103,7 +119,11 @@ def settings() -> Any:
         comparison_levels=[
             cll.NullLevel("surname"),
             cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
-            cll.ExactMatchLevel("surname_skel").configure(label_for_charts="same skeleton"),
+            cll.ExactMatchLevel("surname_skel", term_frequency_adjustments=True).configure(
+                label_for_charts="same skeleton"
+            ),
+            # one typed or misheard letter (a transposition counts as one)
+            cll.DamerauLevenshteinLevel("surname", 1),
             cll.LevenshteinLevel("surname_skel", 1).configure(
                 label_for_charts="skeleton within one letter"
             ),
@@ -122,9 +142,12 @@ def settings() -> Any:
             # given names are canonical: equivalent forms and diminutives are equal here
             cll.ExactMatchLevel("given", term_frequency_adjustments=True),
             cll.JaroWinklerLevel("given", 0.88),
-            # an initial only ("Иванов И.И.") that agrees with the other's name or initial
+            # an initial only ("Иванов И.И.") that agrees with the other's name or initial;
+            # an initial may come from any form of the name (К. for Кацярына or Катя)
             cll.CustomLevel(
-                "(given_l IS NULL OR given_r IS NULL) AND given_initial_l = given_initial_r"
+                "(given_l IS NULL OR given_r IS NULL) AND (given_initial_l = given_initial_r"
+                " OR instr(given_initials_l, given_initial_r) > 0"
+                " OR instr(given_initials_r, given_initial_l) > 0)"
             ).configure(label_for_charts="initial agrees"),
             cll.ElseLevel(),
         ],
@@ -247,7 +270,7 @@ def score(
         train = len(frame) >= TRAIN_MIN_RECORDS
     db = db_api if db_api is not None else _db_api()
     table = db.register(frame, dataset_display_name="records")
-    linker = None
+    tf = {col: db.register(lookup) for col, lookup in people_frequencies(frame).items()}
     if train:
         try:
             linker = Linker(table, settings(), log_level=None)
@@ -262,34 +285,28 @@ def score(
             # no level may be taken as impossible for a true pair: an m of 0 learnt from
             # clean or small data would veto a real match on one disagreeing field
             model = regularise(linker.misc.save_model_to_json())
-            linker = _calibrated(table, model, len(frame))
         except Exception as err:  # too little data to train on: fall back to the bundled model
             logging.getLogger(__name__).warning(
                 "linkage training failed (%s); bundled model used", err
             )
-            linker, train, model = None, False, None
-    if linker is None:
-        if model is None:
-            model = json.loads(BUNDLED_MODEL.read_text())
-        # the prior depends on how many records there are: re-estimate it on this data
-        linker = _calibrated(table, model, len(frame))
-    predictions = linker.inference.predict(
-        threshold_match_probability=threshold, warning_mode="never"
-    )
-    pairs = predictions.as_pandas_dataframe()
-    trained_model = linker.misc.save_model_to_json()
+            train, model = False, None
+    if model is None:
+        model = json.loads(BUNDLED_MODEL.read_text())
+    # the prior depends on how many records there are: (re-)estimate it on this data
+    found, model = _calibrated(table, model, len(frame), tf)
+    found = found[found["probability"] >= threshold]
     out = pd.DataFrame(
         {
-            "id_l": pairs["unique_id_l"].astype("int64"),
-            "id_r": pairs["unique_id_r"].astype("int64"),
-            "probability": pairs["match_probability"].astype(float),
-            "weight": pairs["match_weight"].astype(float),
+            "id_l": found["unique_id_l"].astype("int64"),
+            "id_r": found["unique_id_r"].astype("int64"),
+            "probability": found["probability"].astype(float),
+            "weight": found["weight"].astype(float),
         }
     )
     swap = out["id_l"] > out["id_r"]
     out.loc[swap, ["id_l", "id_r"]] = out.loc[swap, ["id_r", "id_l"]].to_numpy()
     out = out.drop_duplicates(["id_l", "id_r"]).sort_values(["id_l", "id_r"], ignore_index=True)
-    return Scored(out, trained_model, bool(train))
+    return Scored(out, model, bool(train))
 
 
 def regularise(
@@ -313,26 +330,71 @@ def regularise(
     return model
 
 
-def _calibrated(table: Any, model: dict[str, Any], records: int, rounds: int = 4) -> Any:
-    """A linker whose prior (the probability that two random records are one person) agrees
-    with its own predictions: the prior is set to the expected number of matching pairs
-    (the sum of match probabilities over candidate pairs) over all pairs, and again, until
-    it settles. The usual estimate from exact agreement on name and year assumes what share
-    of true pairs agree so; on messy lists far fewer do, and the prior came out 3 to 4 times
-    too low, which pushed true pairs without a birth year below the review threshold."""
+# the other name part whose distinct values with a value tell roughly how many people have it
+_TF_PARTNER = {"surname": "given_initial", "surname_skel": "given_initial", "given": "surname_skel"}
+
+
+def people_frequencies(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Term-frequency tables (``col``, ``tf_col``) of the columns whose levels are
+    frequency adjusted: the share of *other people's* records that have the value.
+
+    Splink's own table is the share of all records, which counts the person's own records
+    too: the surname of one person on eight lists looks eight times as common as it is, and
+    its matches weak. A value held by ``k`` people (estimated as its distinct partner values:
+    a surname's distinct given-name initials) in ``c`` records leaves about ``c (1 - 1/k)``
+    records of others, and at least one."""
+    tables = {}
+    for col, partner in _TF_PARTNER.items():
+        present = frame[[col, partner]].dropna(subset=[col])
+        if present.empty:
+            continue
+        records = present[col].value_counts()
+        people = present.drop_duplicates()[col].value_counts().reindex(records.index)
+        others = (records * (1 - 1 / people)).clip(lower=1.0)
+        tables[col] = pd.DataFrame(
+            {col: records.index, f"tf_{col}": (others / len(present)).to_numpy()}
+        )
+    return tables
+
+
+def _with_frequencies(linker: Any, tf: dict[str, Any]) -> Any:
+    for col, lookup in tf.items():
+        linker.table_management.register_term_frequency_lookup(lookup, col)
+    return linker
+
+
+def _calibrated(
+    table: Any, model: dict[str, Any], records: int, tf: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Candidate pairs scored with a prior (the probability that two random records are one
+    person) that agrees with the model's own predictions, and the model with that prior.
+
+    The prior is set to the expected number of matching pairs (the sum of match
+    probabilities of the pairs above 0.0001) over all pairs, and again, until it settles.
+    The usual estimate from exact agreement on name and year assumes what share of true
+    pairs agree so; on messy lists far fewer do, and the prior came out 3 to 4 times too
+    low, which pushed true pairs without a birth year below the review threshold. The pairs
+    are scored once: the prior only shifts every pair's log-odds by the same amount."""
     from splink import Linker
 
     total = records * (records - 1) / 2
     model = json.loads(json.dumps(model))
-    for _ in range(rounds):
-        linker = Linker(table, model, log_level=None)
-        found = linker.inference.predict(threshold_match_probability=1e-4, warning_mode="never")
-        expected = float(found.as_pandas_dataframe()["match_probability"].sum())
-        prior = min(max(expected / total, 1e-8), 0.5)
-        if abs(prior / model["probability_two_random_records_match"] - 1) < 0.02:
+    prior = model["probability_two_random_records_match"]
+    linker = _with_frequencies(Linker(table, model, log_level=None), tf)
+    found = linker.inference.predict(threshold_match_probability=1e-6, warning_mode="never")
+    found = found.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_weight"]]
+    evidence = found["match_weight"].to_numpy(dtype=float) - np.log2(prior / (1 - prior))
+    for _ in range(100):
+        probability = 1 / (1 + np.exp2(-(evidence + np.log2(prior / (1 - prior)))))
+        expected = float(probability[probability >= 1e-4].sum())
+        settled = min(max(expected / total, 1e-8), 0.5)
+        if abs(settled / prior - 1) < 1e-3:
             break
-        model["probability_two_random_records_match"] = prior
-    return Linker(table, model, log_level=None)
+        prior = settled
+    model["probability_two_random_records_match"] = prior
+    weight = evidence + np.log2(prior / (1 - prior))
+    found = found.assign(weight=weight, probability=1 / (1 + np.exp2(-weight)))
+    return found, model
 
 
 def _estimate_prior(linker: Any) -> None:
@@ -470,22 +532,61 @@ def clusters(
     return pd.Series(labels, index=ids, name="cluster")
 
 
+def conflicts(
+    ids: np.ndarray | pd.Series,
+    years: pd.Series,
+    given: pd.Series,
+    pairs: pd.DataFrame,
+    threshold: float = BEST,
+) -> pd.DataFrame:
+    """Pairs of records that could be put in one person through others (one component of
+    the links from ``threshold`` up) but cannot be one person: birth years (``years``:
+    record id -> year) more than :data:`YEARS_APART` apart, or two different given names of
+    the name table (``given``: record id -> canonical name). Two namesakes each linked to a
+    third record without a year or a full name must not become one person through it.
+    Scored pairs themselves are left out (their score already weighs these fields)."""
+    component = clusters(ids, pairs, threshold)
+    frame = pd.DataFrame({"id": component.index, "c": component.to_numpy()})
+    frame = frame[frame.groupby("c")["id"].transform("size") > 1]
+    frame["y"] = years.reindex(frame["id"]).to_numpy()
+    frame["g"] = given.reindex(frame["id"]).to_numpy()
+    found = []
+    dated = frame[frame["y"].notna()]
+    both = dated.merge(dated, on="c", suffixes=("_l", "_r"))
+    found.append(both[(both["y_l"] - both["y_r"]).abs() > YEARS_APART])
+    named = frame[frame["g"].isin(list(GIVEN_NAMES))]
+    both = named.merge(named, on="c", suffixes=("_l", "_r"))
+    found.append(both[both["g_l"] != both["g_r"]])
+    out = pd.concat(found)[["id_l", "id_r"]].astype("int64")
+    out = out[out["id_l"] < out["id_r"]].drop_duplicates()
+    scored = pd.MultiIndex.from_frame(pairs[["id_l", "id_r"]].astype("int64"))
+    out = out[~pd.MultiIndex.from_frame(out).isin(scored)]
+    return out.sort_values(["id_l", "id_r"], ignore_index=True)
+
+
 def clusterings(
     ids, pairs: pd.DataFrame, *, sources: pd.Series | None = None, low: float = REVIEW_LOW,
-    high: float = REVIEW_HIGH, best: float = BEST, confirmed=None, rejected=None,
+    high: float = REVIEW_HIGH, best: float = BEST, confirmed=None, rejected=None, apart=None,
 ) -> dict[str, pd.Series]:  # fmt: skip
     """The three readings of the linkage that every count is given under:
 
     * ``low``: every pair that might be the same person (from ``low`` up) is merged, with no
-      one-per-list rule: the fewest people the lists can describe;
+      one-per-list rule and no check of birth years: the fewest people the lists can
+      describe;
     * ``best``: pairs more likely the same than not are merged;
     * ``high``: only pairs at ``high`` or above (and confirmed ones) are merged, uncertain
       pairs kept apart: the most people.
 
-    Links are taken strongest first, so each reading merges everything the next stricter one
-    does (``low`` <= ``best`` <= ``high`` people), and the true number of people lies in the
-    range unless linkage missed a pair entirely.
+    In ``best`` and ``high``, two records of one list join only when their own pair was
+    scored at ``low`` or above (a plausible second entry or second detention), and the pairs
+    in ``apart`` (see :func:`conflicts`) never end up in one person. Links are taken
+    strongest first, so each reading merges everything the next stricter one does (``low``
+    <= ``best`` <= ``high`` people), and the true number of people lies in the range unless
+    linkage missed a pair entirely.
     """
+    strict = rejected
+    if apart is not None and len(apart):
+        strict = pd.concat([x for x in (rejected, apart) if x is not None], ignore_index=True)
     return {
         name: clusters(
             ids,
@@ -493,7 +594,8 @@ def clusterings(
             t,
             sources=None if name == "low" else sources,
             confirmed=confirmed,
-            rejected=rejected,
+            rejected=rejected if name == "low" else strict,
+            duplicate=low,
         )
         for name, t in (("low", low), ("best", best), ("high", high))
     }

@@ -102,6 +102,8 @@ _FOLD_RULES: list[tuple[re.Pattern[str], Any]] = [
         (r"q", "k"),
         (r"ph", "f"),
         (r"tz", "ts"),
+        # łacinka's soft ц before a vowel (Kaciaryna) needs no diacritic to mark it
+        (r"c(?=i[aeiou])", "ts"),
         (r"c(?!h)", "k"),  # Victor, Nicolai (English c); c before h stays for ch
         (r"j", "i"),
         (r"(?<![kszc])h", "g"),  # Belarusian г written h (Siarhei, Homiel) and g agree
@@ -255,6 +257,18 @@ def given_canonical(word: str) -> str | None:
         if len(key) >= 4 and key[0] == folded[0] and _within_one_edit(folded, key)
     }
     return found.pop() if len(found) == 1 else None
+
+
+@lru_cache(maxsize=10_000)
+def given_initials(canonical: str | None) -> str:
+    """Every letter an initial of this given name may be written with: its Russian and
+    Belarusian forms, other spellings and diminutives (Екатерина, Кацярына, Катя: ``ek``;
+    Алексей, Лёша: ``al``). A name outside the table: its own first letter."""
+    if not canonical:
+        return ""
+    name = GIVEN_NAMES.get(canonical)
+    forms = [canonical] if name is None else [name.ru, name.be, *name.latin, *name.diminutives]
+    return "".join(sorted({fold(f)[:1] for f in forms if fold(f)}))
 
 
 def gender_of_given(canonical: str | None) -> str | None:

@@ -499,12 +499,18 @@ class Generated:
     rates: Rates
 
 
-def generate(records: int, seed: int) -> Generated:
-    """Lists holding about ``records`` rows between them, with a mix drawn from ``seed``."""
+def generate(
+    records: int, seed: int, *, rates: Rates | None = None, zipf: float | None = None
+) -> Generated:
+    """Lists holding about ``records`` rows between them, with a mix drawn from ``seed``
+    (or the error ``rates`` and surname Zipf exponent ``zipf`` given, to test beyond the
+    drawn range: a higher ``zipf`` makes more namesakes)."""
     rng = np.random.default_rng(seed)
-    rates = Rates.draw(rng)
+    drawn = Rates.draw(rng)
+    rates = rates or drawn
     weights = {k.name: k.weight * rng.uniform(0.5, 1.5) for k in KINDS}
-    people = population(int(records / 2.4) + 10, rng, zipf=float(rng.uniform(0.35, 0.7)))
+    drawn_zipf = float(rng.uniform(0.35, 0.7))
+    people = population(int(records / 2.4) + 10, rng, zipf=zipf or drawn_zipf)
     on = dt.date(2020, 8, 20)
     rows: dict[str, list[tuple[dict[str, str], dict[str, Any]]]] = {k.name: [] for k in KINDS}
     by_name = {k.name: k for k in KINDS}

@@ -2,7 +2,9 @@
 the review queue where a person decides what the model could not.
 
 The scored pairs are stored (``ledger_links``) from :data:`~honestcount.ledger.linkage.REVIEW_LOW`
-up; reviewers' decisions stay across runs. Who is who is then a pure function of the links
+up, and pairs that cannot be one person (``ledger_apart``: birth years or given names
+disagree, see :func:`~honestcount.ledger.linkage.conflicts`); reviewers' decisions stay across
+runs. Who is who is then a pure function of the links
 and the lists, computed without the key (:func:`current_clusterings`), so public figures can
 be recomputed by a process that cannot read a single name.
 """
@@ -67,9 +69,18 @@ def link(
     scored = linkage.score(frame, train=train, seed=seed, threshold=review_low)
     score_s = time.perf_counter() - clock - decrypt_s
     pairs = scored.pairs[scored.pairs["probability"] >= review_low]
+    by_id = frame.set_index("unique_id")
+    apart = linkage.conflicts(
+        frame["unique_id"],
+        by_id["birth_year"],
+        by_id["given"],
+        pairs,
+        threshold=min(linkage.BEST, review_high),
+    )
     with engine.begin() as conn:
         decided = _decided(conn)
         conn.execute(delete(t.ledger_links).where(t.ledger_links.c.status.in_(("auto", "review"))))
+        conn.execute(delete(t.ledger_apart))
         run_id = conn.execute(
             insert(t.ledger_runs).returning(t.ledger_runs.c.id),
             {
@@ -105,6 +116,7 @@ def link(
             }
         )
         bulk_insert(conn, t.ledger_links, out)
+        bulk_insert(conn, t.ledger_apart, _apart_rows(apart, decided, run_id))
         people = assign_persons(conn)
         summary = {
             "run": run_id,
@@ -112,6 +124,7 @@ def link(
             "pairs": int(len(pairs)),
             "auto": int((out["status"] == "auto").sum()),
             "review": int((out["status"] == "review").sum()),
+            "apart": int(len(apart)),
             "decided": int(len(decided)),
             "trained": scored.trained,
             "people": people,
@@ -130,6 +143,22 @@ def link(
         access.log(conn, actor, "link", detail={"run": run_id, "records": len(frame)})
     summary["seconds"]["total"] = round(time.perf_counter() - clock, 2)
     return summary
+
+
+def _apart_rows(apart: pd.DataFrame, decided: pd.DataFrame, run_id: int) -> pd.DataFrame:
+    """Conflicting pairs (see :func:`honestcount.ledger.linkage.conflicts`) as rows of
+    ``ledger_apart``, so that people can be recomputed without the key; a reviewer's
+    decision on a pair stands instead."""
+    if len(decided):
+        mine = pd.MultiIndex.from_frame(decided[["id_l", "id_r"]].astype("int64"))
+        apart = apart[~pd.MultiIndex.from_frame(apart[["id_l", "id_r"]]).isin(mine)]
+    return pd.DataFrame(
+        {
+            "record_l": apart["id_l"].astype("int64"),
+            "record_r": apart["id_r"].astype("int64"),
+            "run_id": run_id,
+        }
+    )
 
 
 def _decided(conn: Connection) -> pd.DataFrame:
@@ -185,6 +214,10 @@ def current_clusterings(conn: Connection) -> tuple[pd.DataFrame, dict[str, pd.Se
     if len(pinned):
         confirmed = pd.concat([confirmed, pinned], ignore_index=True)
     rejected = links.loc[links["status"] == "rejected", ["id_l", "id_r"]]
+    apart = pd.DataFrame.from_records(
+        _tuples(conn.execute(select(t.ledger_apart.c.record_l, t.ledger_apart.c.record_r))),
+        columns=["id_l", "id_r"],
+    )
     scored = links.loc[links["status"].isin(("auto", "review")), ["id_l", "id_r", "probability"]]
     sources = records.set_index("id")["source_id"]
     readings = linkage.clusterings(
@@ -195,6 +228,7 @@ def current_clusterings(conn: Connection) -> tuple[pd.DataFrame, dict[str, pd.Se
         high=high,
         confirmed=confirmed,
         rejected=rejected,
+        apart=apart,
     )
     return records, readings
 

@@ -13,6 +13,8 @@ figures need (kinds of event, dates, cities, facilities, courts) is stored in th
   injured, died, missing), each with its confidence; the source is the record's.
 * ``ledger_persons``: a case: a person's records and facts, with the disclosure status.
 * ``ledger_links``: scored record pairs from linkage; uncertain ones await review.
+* ``ledger_apart``: record pairs the last linkage run found cannot be one person (birth
+  years or given names disagree), so that people are recomputed the same without the key.
 * ``ledger_runs``: linkage runs, with the trained model and thresholds.
 * ``ledger_claims``: numbers stated by officials, rights groups and media.
 * ``ledger_access``: every read of a person's record, every search, export and purge.
@@ -142,21 +144,22 @@ ledger_runs = Table(
     Column("summary", JSON),
 )
 
+
+def _record_pair() -> tuple[Column, Column]:
+    """The two records of a pair (``record_l`` < ``record_r``), the table's primary key."""
+
+    def record(name: str) -> Column:
+        return Column(
+            name, Integer, ForeignKey("ledger_records.id", ondelete="CASCADE"), primary_key=True
+        )
+
+    return record("record_l"), record("record_r")
+
+
 ledger_links = Table(
     "ledger_links",
     metadata,
-    Column(
-        "record_l",
-        Integer,
-        ForeignKey("ledger_records.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column(
-        "record_r",
-        Integer,
-        ForeignKey("ledger_records.id", ondelete="CASCADE"),
-        primary_key=True,
-    ),
+    *_record_pair(),
     Column("probability", Float, nullable=False),
     Column("weight", Float),
     # auto (at or above the upper threshold) | review (between the thresholds) |
@@ -208,6 +211,13 @@ ledger_access = Table(
     Index("ix_ledger_access_actor_at", "actor", "at"),
 )
 
+ledger_apart = Table(
+    "ledger_apart",
+    metadata,
+    *_record_pair(),
+    Column("run_id", Integer),
+)
+
 __all__ = [
     "ledger_sources",
     "ledger_persons",
@@ -215,6 +225,7 @@ __all__ = [
     "ledger_facts",
     "ledger_runs",
     "ledger_links",
+    "ledger_apart",
     "ledger_claims",
     "ledger_access",
 ]
