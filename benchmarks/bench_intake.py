@@ -57,6 +57,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 from intake.helpers import ELECTION, SECRET, small_election  # noqa: E402
+from proc_usage import cpu_per_request, cpu_split, profile, wal_position  # noqa: E402
 
 from honestcount.store.db import make_engine  # noqa: E402
 from honestcount.store.repository import save_election  # noqa: E402
@@ -141,26 +142,33 @@ class Server:
             "HONESTCOUNT_INTAKE_TOKEN_CACHE_SECONDS": "30",
             **(extra_env or {}),
         }
-        self.proc = subprocess.Popen(
-            [
+        server = "uvicorn"
+        if extra_args and extra_args[0] == "granian":  # the other ASGI server measured
+            server, extra_args = "granian", extra_args[1:]
+        common = ["--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
+        common += ["--log-level", "warning", "--no-access-log", "--backlog", "4096"]
+        if server == "granian":
+            command = [
+                str(Path(sys.executable).with_name("granian")),
+                "--interface",
+                "asgi",
+                "--factory",
+                *common,
+                *(extra_args or []),
+                "honestcount.intake.api:create_intake_app",
+            ]
+        else:
+            command = [
                 sys.executable,
                 "-m",
                 "uvicorn",
                 "--factory",
                 "honestcount.intake.api:create_intake_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-                "--backlog",
-                "4096",
+                *common,
                 *(extra_args or []),
-            ],
+            ]
+        self.proc = subprocess.Popen(
+            command,
             env=env,
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
@@ -462,14 +470,32 @@ def bench_json(args, photos: list[Path]) -> dict:
         engine = make_engine(url)
         save_election(engine, small_election())
         engine.dispose()
-        server = Server(url, tmp / "photos", args.workers, tmp / "server.log", env)
+        server = Server(
+            url, tmp / "photos", args.workers, tmp / "server.log", env, args.server_args.split()
+        )
         try:
-            tokens, reg_seconds = asyncio.run(register(server.base, args.voters, 16))
+            try:
+                tokens, reg_seconds = asyncio.run(register(server.base, args.voters, 16))
+            except httpx.HTTPStatusError:  # show why the server refused
+                print((tmp / "server.log").read_text()[-4000:], file=sys.stderr)
+                raise
             result["registrations_per_s"] = len(tokens) / reg_seconds
             tokens_file = tmp / "tokens.txt"
             tokens_file.write_text("\n".join(tokens) + "\n")
             target = f"{server.base}/elections/{ELECTION}/declarations"
+            database = urlparse(url).path.lstrip("/")
+            spies = profile(args.profile, server.proc.pid, args.seconds)
+            cpu_before, wal_before = cpu_split(server.proc.pid, database), wal_position(url)
             d = _load(args, target, "declare", tokens_file, [], args.concurrency, MAX_REQUESTS)
+            result.update(
+                cpu_per_request(cpu_before, cpu_split(server.proc.pid, database), d["requests"])
+            )
+            # The whole cluster's WAL: other databases' writes count too (an upper bound).
+            result["wal_bytes_per_declaration"] = round(
+                (wal_position(url) - wal_before) / max(1, d["requests"])
+            )
+            for spy in spies:
+                spy.wait(timeout=60)
             result.update(
                 declarations=d["requests"],
                 declarations_per_s=d["requests"] / d["seconds"],
@@ -479,6 +505,8 @@ def bench_json(args, photos: list[Path]) -> dict:
                 tool=d["tool"],
                 load_average_after_declarations=load_average(),
             )
+            if args.skip_photos:
+                return result
             log = (tmp / "worker.log").open("ab")
             workers = [
                 subprocess.Popen(
@@ -672,6 +700,13 @@ def main() -> None:
     parser.add_argument("--worst-case-uploads", type=int, metavar="N")
     parser.add_argument("--photo-workers", type=int, default=1, help="with --json")
     parser.add_argument("--json", action="store_true", help="PostgreSQL, queued photos: JSON")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy the app processes (--json)")
+    parser.add_argument("--skip-photos", action="store_true", help="with --json: declarations")
+    parser.add_argument(
+        "--server-args",
+        default="",
+        help="more uvicorn options ('--loop asyncio'), or 'granian' and granian's options",
+    )
     args = parser.parse_args()
     if args.json:
         if not args.pg:

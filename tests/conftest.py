@@ -37,6 +37,16 @@ def db_url(request, tmp_path, pg_server_url) -> str:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
+    yield from _fresh_pg(pg_server_url)
+
+
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres)])
+def pg_url(pg_server_url) -> str:
+    """A new PostgreSQL database, for what only PostgreSQL does (batched writes)."""
+    yield from _fresh_pg(pg_server_url)
+
+
+def _fresh_pg(pg_server_url: str | None):
     if not pg_server_url:
         pytest.skip("no PostgreSQL server (set HONESTCOUNT_TEST_PG_URL)")
     import psycopg

@@ -10,6 +10,8 @@ but the database and the photo store.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from honestcount import __version__
@@ -57,6 +59,27 @@ def create_app(
 def create_public_app() -> FastAPI:
     """The factory of a public-only process (``serve --public-only --workers N``)."""
     return create_app(public_only=True)
+
+
+def granian_create_app() -> Any:
+    """:func:`create_app` for granian's processes (``serve --server granian``): granian
+    does not read forwarded headers itself, so they are honoured here, from the proxies in
+    ``trusted_proxies`` only (none by default), as uvicorn does for ``serve``."""
+    return _behind_proxies(create_app())
+
+
+def granian_create_public_app() -> Any:
+    """:func:`create_public_app` for granian's processes."""
+    return _behind_proxies(create_public_app())
+
+
+def _behind_proxies(app: FastAPI) -> Any:
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    from honestcount.settings import get_settings
+
+    proxies = get_settings().trusted_proxies
+    return wrap_asgi_with_proxy_headers(app, trusted_hosts=proxies) if proxies else app
 
 
 DOCS_ASSETS = "/docs-assets"

@@ -183,6 +183,15 @@ class FrontdoorSettings(BaseSettings):
     telegram_api: str | None = Field(
         None, validation_alias=AliasChoices("HONESTCOUNT_TELEGRAM_API", "telegram_api")
     )
+    viber_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("HONESTCOUNT_VIBER_TOKEN", "viber_token")
+    )
+    viber_api: str | None = Field(
+        None, validation_alias=AliasChoices("HONESTCOUNT_VIBER_API", "viber_api")
+    )
+    # The bot's ``gateway`` account at the intake: with it the intake records that the
+    # messenger proved each voter's number; without it the bot's voters are unverified.
+    gateway_token: SecretStr | None = None
     intake_url: str = DEFAULT_INTAKE_URL
     # Seconds one intake call may take before the voter is told to try again.
     intake_timeout: float = Field(30.0, gt=0)

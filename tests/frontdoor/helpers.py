@@ -3,7 +3,6 @@ and the real aiogram bot between them."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import socket
 import threading
@@ -21,7 +20,7 @@ from honestcount.frontdoor.engine import Conversation
 from honestcount.frontdoor.fake_telegram import FakeTelegram
 from honestcount.frontdoor.gateway import HttpIntake
 from honestcount.frontdoor.stations import StationDirectory
-from honestcount.frontdoor.telegram import make_bot, make_dispatcher
+from honestcount.frontdoor.telegram import make_bot, polling
 from honestcount.model import BallotOption, Election, OptionKind
 from honestcount.sources.assemble import assemble
 from honestcount.store.db import make_engine
@@ -131,24 +130,22 @@ class Running:
 
 
 @asynccontextmanager
-async def running_bot(intake_url: str, db_url: str) -> AsyncIterator[Running]:
-    """The fake Bot API and the real aiogram bot polling it, talking to the intake."""
+async def running_bot(
+    intake_url: str, db_url: str, gateway_token: str | None = None
+) -> AsyncIterator[Running]:
+    """The fake Bot API and the real aiogram bot polling it, talking to the intake (as its
+    gateway account when ``gateway_token`` is given)."""
     telegram = FakeTelegram()
     api = await telegram.start()
     engine = make_engine(db_url, migrate=False)
     directory = StationDirectory.from_store(engine, ELECTION)
     engine.dispose()
-    intake = HttpIntake(intake_url, channel="telegram")
+    intake = HttpIntake(intake_url, channel="telegram", gateway_token=gateway_token)
     conversation = Conversation(intake, directory, ELECTION, b"test-key-secret")
     bot = make_bot(telegram.token, api)
-    dispatcher = make_dispatcher(conversation)
-    polling = asyncio.create_task(
-        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
-    )
     try:
-        yield Running(telegram, conversation, intake)
+        async with polling(conversation, bot, polling_timeout=1):
+            yield Running(telegram, conversation, intake)
     finally:
-        await dispatcher.stop_polling()
-        await asyncio.wait_for(polling, 10)
         await intake.aclose()
         await telegram.stop()

@@ -250,3 +250,52 @@ def test_the_webhook_mode(sqlite_intake, tmp_path):
     first, forged = asyncio.run(scenario())
     assert set(labels(first)) == set(LANGUAGE_NAMES.values())
     assert forged.status_code == 401
+
+
+def test_the_bot_as_gateway_vouches_for_numbers(sqlite_intake, tmp_path):
+    """With its gateway account, the bot's registrations say Telegram proved the number, and
+    a web registration gets its one-time code through the bot."""
+    import httpx
+
+    from honestcount.intake.organiser import issue_account
+
+    engine = sqlite_intake.engine
+    _, gateway = issue_account(engine, "gateway", "the Telegram bot")
+    web = httpx.Client(base_url=sqlite_intake.url)
+    phone = "+375 29 765 43 21"
+    registered = web.post(
+        f"/elections/{ELECTION}/voters",
+        json={"phone": phone, "station_id": "07-001-0001"},
+        headers={"Idempotency-Key": "web-registration-1"},
+    ).json()
+    assert registered["verification"] == "none"
+    auth = {"Authorization": f"Bearer {registered['token']}"}
+    challenge = web.post("/me/verification", headers=auth).json()["challenge"]
+
+    async def scenario():
+        db = f"sqlite:///{tmp_path / 'bot.db'}"
+        async with running_bot(sqlite_intake.url, db, gateway_token=gateway) as run:
+            _, seen = await full_conversation(run, 1003, "en", search="Minsk", seed=31)
+            web_user = run.telegram.user(1004, language_code="en")
+            await web_user.say(f"/start {challenge}")
+            await web_user.say(LANGUAGE_NAMES["en"])
+            return seen, await web_user.share_contact(phone)
+
+    seen, answer = asyncio.run(scenario())
+    code = answer[0].text.rsplit(" ", 1)[1].strip(".")
+    assert answer[0].text == text("en", "web_code", code=code)
+    done = web.post(
+        "/me/verification/confirm", json={"challenge": challenge, "code": code}, headers=auth
+    )
+    assert done.status_code == 200 and done.json()["verification"] == "bot_code"
+    with engine.connect() as conn:
+        tiers = dict(
+            conn.execute(
+                select(t.intake_accounts.c.id, t.intake_accounts.c.verification).where(
+                    t.intake_accounts.c.role == "voter"
+                )
+            ).all()
+        )
+    assert tiers[registered["account_id"]] == "bot_code"
+    assert sorted(tiers.values()) == ["bot_code", "messenger_contact"]
+    web.close()

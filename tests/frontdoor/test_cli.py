@@ -44,7 +44,9 @@ def test_the_command_runs_the_bot(sqlite_intake, tmp_path):
 
     first, second, stderr = asyncio.run(scenario())
     assert {b["text"] for b in first[0].buttons()} == set(LANGUAGE_NAMES.values())
-    assert second[0].text.startswith(text("ru", "ask_contact", button="")[:30])
+    assert second[0].text.startswith(
+        text("ru", "ask_contact", button="", messenger="Telegram")[:30]
+    )
     assert f"bot for {ELECTION}: long polling" in stderr
 
 

@@ -92,6 +92,21 @@ def voter_photo(server, phone: str, image: bytes) -> int:
     return int(r.json()["photo_id"])
 
 
+def protocol_photo(server, seed: int) -> int:
+    """An observer at 07-001-0001 sends a protocol photo; its id."""
+    observer = staff(server, "observer", PROTOCOLS, "07-001-0001")
+    r = call(
+        server,
+        "POST",
+        f"/elections/{PROTOCOLS}/protocol-photos",
+        observer,
+        content=ballot(seed, (800, 600)),
+        headers={"Content-Type": "image/jpeg"},
+    )
+    assert r.status_code == 201, r.text
+    return int(r.json()["photo_id"])
+
+
 # ---------------------------------------------------------------------- without a browser
 
 
@@ -273,17 +288,7 @@ def test_an_observer_reports_and_loses_nothing_offline(server, phone):
 @pytest.mark.browser
 def test_a_digitiser_types_a_protocol_checked_live(server, phone):
     context, page = phone
-    observer = staff(server, "observer", PROTOCOLS, "07-001-0001")
-    r = call(
-        server,
-        "POST",
-        f"/elections/{PROTOCOLS}/protocol-photos",
-        observer,
-        content=ballot(9, (800, 600)),
-        headers={"Content-Type": "image/jpeg"},
-    )
-    assert r.status_code == 201, r.text
-    photo = r.json()["photo_id"]
+    photo = protocol_photo(server, 9)
     sign_in(page, server.base, "digitise", staff(server, "digitiser", PROTOCOLS))
     until_text(page, "#task-title", f"Protocol photo {photo}")
     page.wait_for_selector("#checks li")
@@ -319,15 +324,7 @@ def test_a_digitiser_types_a_protocol_checked_live(server, phone):
     assert r.json()["status"] == "agreed"  # the browser's entry was the same, to the digit
 
     # two entries that disagree: the photo comes back for a third, said so
-    r = call(
-        server,
-        "POST",
-        f"/elections/{PROTOCOLS}/protocol-photos",
-        observer,
-        content=ballot(10, (800, 600)),
-        headers={"Content-Type": "image/jpeg"},
-    )
-    disputed = r.json()["photo_id"]
+    disputed = protocol_photo(server, 10)
     for n, who in enumerate((second, staff(server, "digitiser", PROTOCOLS))):
         body["lines"]["registered"] = 1000 + n
         r = call(server, "POST", f"/digitisation/photos/{disputed}/entries", who, json=body)
@@ -340,26 +337,80 @@ def test_a_digitiser_types_a_protocol_checked_live(server, phone):
 
 
 @pytest.mark.browser
-def test_an_admin_needs_a_second_admin(server, phone):
+def test_an_admin_lists_accounts_and_needs_a_second_admin(server, phone):
     context, page = phone
+    voter = call(
+        server,
+        "POST",
+        f"/elections/{ELECTION}/voters",
+        json={"phone": "+375291119999", "station_id": "07-001-0001"},
+    ).json()
     sign_in(page, server.base, "admin", staff(server, "admin", None))
+    # The list comes from GET /admin/accounts: the voter is there, without its number.
+    voter_item = page.locator(f"#accounts-list li[data-account='{voter['account_id']}']")
+    voter_item.wait_for()
+    assert EN["tier_none"] in voter_item.inner_text()
+    assert "1119999" not in page.content()
     assert_accessible(page)
     page.select_option("#new-role", "moderator")
     page.fill("#new-election", ELECTION)
     page.click("#do-create")
     until_text(page, "#status", "token")
-    account = page.input_value("#account-id")
-    page.click("#do-approve")  # its creator may not approve it
+    page.select_option("#list-status", "pending")
+    page.click("#do-list")
+    pending = page.locator("#accounts-list li[data-status=pending]")
+    pending.first.wait_for()
+    assert pending.count() == 1
+    account = pending.first.get_attribute("data-account")
+    pending.first.locator("button[data-action=approve]").click()  # not by its creator
     until_text(page, "#alert", "403")
     page.click("#signout")
     sign_in(page, server.base, "admin", staff(server, "admin", None))
-    page.fill("#account-id", account)
-    page.click("#do-approve")
+    page.select_option("#list-role", "moderator")
+    page.click("#do-list")
+    row = page.locator(f"#accounts-list li[data-account='{account}']")
+    row.locator("button[data-action=approve]").click()
     until_text(page, "#status", EN["done"].format(what=EN["approve"] + " #" + account))
+    page.wait_for_selector(f"#accounts-list li[data-account='{account}'][data-status=active]")
     page.fill("#set-election", ELECTION)
     page.fill("#set-min-group", "7")
+    page.select_option("#set-min-tier", "messenger_contact")
     page.click("#do-settings")
     until_text(page, "#status", EN["settings"])
     page.click("#do-audit")
     page.wait_for_selector("#download:not([hidden])")
     assert call(server, "GET", f"/elections/{ELECTION}/counts").json()["min_group_size"] == 7
+    rules = call(server, "GET", f"/elections/{ELECTION}").json()["rules"]
+    assert rules["min_verification"] == "messenger_contact"
+    shoot(page, "admin")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["be", "ru"])
+def test_the_digitiser_form_speaks_the_page_language(server, phone, lang):
+    import re
+
+    context, page = phone
+    protocol_photo(server, 11)
+    page.goto(f"{server.base}/digitise?lang={lang}")
+    page.fill("#token", staff(server, "digitiser", PROTOCOLS))
+    page.press("#token", "Enter")
+    page.wait_for_selector("#work:not([hidden])")
+    page.wait_for_selector("#checks li")
+    page.fill("#line-registered", "1000")
+    page.fill("#line-votes_counted", "900")
+    # Every label of the form but the options' own names (data), every relation and heading.
+    texts = page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+            '#lines label, #checks li, legend, h1, h2, #task-title, label[for=token]'
+        )).map(e => e.textContent)"""
+    )
+    assert len(texts) >= 8
+    english = [t for t in texts if re.search(r"[A-Za-z]{3,}", t)]
+    assert not english, english
+    labels = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#lines label')).map(e => e.textContent)"
+    )
+    from honestcount.frontdoor.protocol_labels import labels as localised
+
+    assert localised(lang)["lines"]["registered"] in labels

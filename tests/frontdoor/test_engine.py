@@ -33,6 +33,15 @@ class ScriptedIntake:
         self.fail: dict[str, list[GatewayError]] = {}
         self.replay_without_token = False
         self.withdraw_supported = True
+        self.tiers: list[str | None] = []
+        self.vouched: list[tuple[str, str, str]] = []
+
+    async def vouch(self, challenge, phone, tier):
+        self._record("vouch", challenge)
+        self.vouched.append((challenge, phone, tier))
+        if phone != "+375291234567":
+            raise GatewayError(403, "this number is not the one the account registered with")
+        return "424242"
 
     def _record(self, op: str, *args) -> None:
         self.calls.append((op, args))
@@ -46,8 +55,9 @@ class ScriptedIntake:
     async def election(self, election_id):
         return ElectionInfo(election_id, "E", (Option("a", "Alpha", "candidate"),))
 
-    async def register(self, election_id, phone, station_id, key):
+    async def register(self, election_id, phone, station_id, key, tier=None):
         self._record("register", phone, station_id, key)
+        self.tiers.append(tier)
         token = None if self.replay_without_token else f"tok-{key[:6]}"
         self.replay_without_token = False
         return Registration(7, station_id, token)
@@ -266,5 +276,27 @@ def test_one_users_messages_are_handled_in_order_and_nothing_is_kept_after():
 
     first, second = asyncio.run(burst())
     assert first[0].text == text(None, "choose_language")
-    assert second[0].text.startswith(text("en", "ask_contact", button="")[:20])
+    assert second[0].text.startswith(
+        text("en", "ask_contact", button="", messenger="Telegram")[:20]
+    )
     assert conv._locks == {} and conv._waiting == {}
+
+
+def test_the_intake_vouches_for_a_web_registration_and_registrations_carry_the_tier():
+    intake = ScriptedIntake()
+    chat = Chat(intake)  # no codes of its own: the intake holds the challenge
+    chat.send("/start webchallenge1")
+    chat.send("English")
+    reply = chat.send(contact=Contact("375291234567", USER))[0]
+    assert reply == text("en", "web_code", code="424242")
+    assert intake.vouched == [("webchallenge1", "+375291234567", "messenger_contact")]
+    other = Chat(intake)
+    other.send("/start webchallenge2")
+    other.send("English")
+    refused = other.send(contact=Contact("375290000000", USER))[0]
+    assert refused == text("en", "web_code_mismatch")
+    # A plain conversation registers with the tier the contact card proved.
+    plain = Chat(intake)
+    plain.to_station()
+    plain.send("07-001-0001")
+    assert intake.tiers == ["messenger_contact"]

@@ -3,6 +3,8 @@ count against one bucket, with the burst and refill of the in-process limiter.""
 
 from __future__ import annotations
 
+import asyncio
+
 from honestcount.intake.limits import SharedRateLimiter
 from honestcount.intake.security import RateLimiter
 from honestcount.store.db import make_engine
@@ -26,4 +28,42 @@ def test_same_answers_as_the_in_process_limiter(db_url):
         ours = [shared.take(key, per_minute, burst) > 0 for _ in range(40)]
         theirs = [local.take(key, per_minute, burst) > 0 for _ in range(40)]
         assert ours == theirs
+    engine.dispose()
+
+
+def test_batched_takes_answer_as_one_at_a_time(pg_url):
+    """Many requests' takes in one transaction (PostgreSQL) admit exactly the requests that
+    taking them one after the other would: per bucket, in order, the burst and no more."""
+    engine = make_engine(pg_url)
+    batched, single = SharedRateLimiter(engine), RateLimiter()
+    requests = [[("ip:1", 6.0, 3.0), (f"acct:{n % 3}", 12.0, None)] for n in range(14)] + [
+        [("acct:9", 6.0, 1.0)],
+        [("acct:9", 6.0, 1.0)],
+    ]
+    got = batched.take_many(requests)
+    expected = [single.take_all(buckets) for buckets in requests]
+    assert [w > 0 for w in got] == [w > 0 for w in expected]
+    assert sum(w == 0 for w in got) == 4  # only ip:1's burst of 3, and acct:9's one
+    refused = [w for w in got if w > 0]
+    assert all(0.0 < w <= 10.0 + 1e-6 for w in refused)  # a refill step at most (6/min)
+    again = batched.take_many([[("ip:1", 6.0, 3.0)]])  # the batch's takes are stored
+    assert again[0] > 0
+    batched.close()
+    engine.dispose()
+
+
+def test_async_takes_from_many_tasks_share_one_bucket(db_url):
+    engine = make_engine(db_url)
+    limiter = SharedRateLimiter(engine)
+
+    async def run() -> list[float]:
+        return list(
+            await asyncio.gather(
+                *(limiter.take_all_async([("acct:5", 60.0, 5.0)]) for _ in range(20))
+            )
+        )
+
+    waits = asyncio.run(run())
+    assert sum(w == 0 for w in waits) == 5  # the burst, however the takes were grouped
+    limiter.close()
     engine.dispose()

@@ -46,6 +46,14 @@ def serve(
             "idempotency records through it).",
         ),
     ] = 1,
+    server: Annotated[
+        str,
+        typer.Option(
+            "--server",
+            help="The ASGI server: uvicorn, or granian (pip install granian; measured in "
+            "docs/deploy.md).",
+        ),
+    ] = "uvicorn",
 ) -> None:
     """Serve the public pages and open data, and the intake API when it is configured."""
     import uvicorn
@@ -55,6 +63,9 @@ def serve(
 
     settings = get_settings()
     url = db_url() or settings.db
+    if server not in ("uvicorn", "granian"):
+        typer.echo(f"error: --server is uvicorn or granian, not {server!r}", err=True)
+        raise typer.Exit(2)
     if workers > 1 and url.startswith("sqlite"):
         typer.echo(
             "error: --workers above 1 needs PostgreSQL (--db postgresql://...); SQLite is "
@@ -76,12 +87,15 @@ def serve(
         proxy_headers=bool(proxies),
         forwarded_allow_ips=",".join(proxies) if proxies else "",
     )
-    if workers == 1:
+    if workers == 1 and server == "uvicorn":
         uvicorn.run(application, **options)
         return
     application.state.engine.dispose()
     factory = "create_public_app" if public_only else "create_app"
     with _database_for_workers(url, settings.db) as env_file:
+        if server == "granian":
+            _granian(factory, host, port, workers, env_file)
+            return
         uvicorn.run(
             f"honestcount.app:{factory}",
             factory=True,
@@ -89,6 +103,30 @@ def serve(
             env_file=env_file,
             **options,
         )
+
+
+def _granian(factory: str, host: str, port: int, workers: int, env_file: str | None) -> None:
+    """Serve with granian (its HTTP in Rust: less CPU per request than uvicorn's); each
+    process builds the app with ``honestcount.app.granian_app`` (forwarded headers trusted
+    from ``trusted_proxies`` only, as with uvicorn)."""
+    try:
+        from granian import Granian
+        from granian.constants import Interfaces
+        from granian.log import LogLevels
+    except ImportError:
+        typer.echo("error: --server granian needs granian (pip install granian)", err=True)
+        raise typer.Exit(2) from None
+    Granian(
+        f"honestcount.app:granian_{factory}",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        factory=True,
+        backlog=4096,
+        log_level=LogLevels.warning,
+        env_files=[Path(env_file)] if env_file else None,
+    ).serve()
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, select
 from honestcount.checks.rules import rules_for
 from honestcount.frontdoor.console_messages import CONSOLE_MESSAGES
 from honestcount.frontdoor.messages import LANGUAGE_NAMES
+from honestcount.frontdoor.protocol_labels import labels
 from honestcount.frontdoor.stations import StationDirectory
 from honestcount.frontdoor.webapp import page_language
 from honestcount.store import tables as t
@@ -116,15 +117,23 @@ def _moderate(m: dict[str, str]) -> str:
 <button type="button" id="do-skip" class="secondary">{e(m["skip"])}</button></div></div>"""
 
 
+ISSUED = ("observer", "digitiser", "moderator", "admin", "gateway")
+TIERS = ("none", "sms_code", "bot_code", "messenger_contact")
+
+
+def _options(pairs: list[tuple[str, str]]) -> str:
+    return "".join(f'<option value="{v}">{html.escape(t)}</option>' for v, t in pairs)
+
+
 def _admin(m: dict[str, str]) -> str:
     e = html.escape
-    roles = "".join(
-        f'<option value="{r}">{r}</option>' for r in ("observer", "digitiser", "moderator", "admin")
+    roles = _options([(r, r) for r in ISSUED])
+    embargo = _options([("", m["keep"]), ("true", m["embargo_on"]), ("false", m["embargo_lift"])])
+    any_role = _options([("", m["any"]), ("voter", "voter"), *((r, r) for r in ISSUED)])
+    states = _options(
+        [("", m["any"]), *((s, m[f"status_{s}"]) for s in ("active", "pending", "disabled"))]
     )
-    embargo = (
-        f'<option value="">{e(m["keep"])}</option><option value="true">{e(m["embargo_on"])}'
-        f'</option><option value="false">{e(m["embargo_lift"])}</option>'
-    )
+    tiers = _options([("", m["keep"]), *((x, m[f"tier_{x}"]) for x in TIERS)])
     dt = 'type="datetime-local"'
     return f"""<section aria-labelledby="h-acc"><h2 id="h-acc">{e(m["accounts"])}</h2>
 <label for="new-role">{e(m["role"])}</label><select id="new-role">{roles}</select>
@@ -132,11 +141,12 @@ def _admin(m: dict[str, str]) -> str:
 {_field("new-station", m["station"], 'type="text"')}
 {_field("new-label", m["label"], 'type="text" maxlength="200"')}
 <button type="button" id="do-create">{e(m["create"])}</button>
-{_field("account-id", m["account_id"], 'type="number" min="1" inputmode="numeric"')}
-<div class="row"><button type="button" id="do-approve">{e(m["approve"])}</button>
-<button type="button" id="do-token" class="secondary">{e(m["new_token"])}</button>
-<button type="button" id="do-revoke" class="secondary">{e(m["revoke"])}</button>
-<button type="button" id="do-disable" class="danger">{e(m["disable"])}</button></div></section>
+<h3 id="h-list">{e(m["list_accounts"])}</h3>
+<label for="list-role">{e(m["role"])}</label><select id="list-role">{any_role}</select>
+<label for="list-status">{e(m["status"])}</label><select id="list-status">{states}</select>
+<button type="button" id="do-list" class="secondary">{e(m["show"])}</button>
+<ul id="accounts-list" class="accounts" aria-labelledby="h-list"></ul>
+<button type="button" id="do-more" class="secondary" hidden>{e(m["more"])}</button></section>
 <section aria-labelledby="h-set"><h2 id="h-set">{e(m["settings"])}</h2>
 {_field("set-election", m["election"], 'type="text"')}
 {_field("set-registration", m["deadline_registration"], dt)}
@@ -144,6 +154,8 @@ def _admin(m: dict[str, str]) -> str:
 {_field("set-upload", m["deadline_upload"], dt)}
 <label for="set-embargo">{e(m["embargo"])}</label><select id="set-embargo">{embargo}</select>
 {_field("set-min-group", m["min_group"], 'type="number" min="1" max="1000"')}
+<label for="set-min-tier">{e(m["min_verification"])}</label>
+<select id="set-min-tier">{tiers}</select>
 <button type="button" id="do-settings">{e(m["save"])}</button></section>
 <section aria-labelledby="h-audit"><h2 id="h-audit">{e(m["audit"])}</h2>
 <button type="button" id="do-audit" class="secondary">{e(m["audit_verify"])}</button>
@@ -160,7 +172,14 @@ def console_page(console: str, lang: str) -> str:
     m = CONSOLE_MESSAGES[lang]
     e = html.escape
     config = json.dumps(
-        {"console": console, "roles": ROLES[console], "lang": lang, "api": "/api/v1", "m": m},
+        {
+            "console": console,
+            "roles": ROLES[console],
+            "lang": lang,
+            "api": "/api/v1",
+            "m": m,
+            **({"labels": labels(lang)} if console == "digitise" else {}),
+        },
         ensure_ascii=False,
     ).replace("</", "<\\/")
     token = _field("token", m["token"], 'type="password" autocomplete="off" required')

@@ -28,7 +28,7 @@ from typing import Literal
 from honestcount.frontdoor.gateway import GatewayError, IntakeGateway, Option
 from honestcount.frontdoor.messages import LANGUAGE_NAMES, LANGUAGES, language_of, text
 from honestcount.frontdoor.stations import Station, StationDirectory
-from honestcount.frontdoor.verification import OneTimeCodes, VerifiedPhone, contact_proof
+from honestcount.frontdoor.verification import OneTimeCodes, Tier, VerifiedPhone, contact_proof
 
 log = logging.getLogger("honestcount.frontdoor")
 MAX_LABEL = 60  # characters of a station button
@@ -116,7 +116,14 @@ class Conversation:
         key_secret: bytes,
         *,
         codes: OneTimeCodes | None = None,
+        messenger: str = "Telegram",
+        contact_tier: Tier = Tier.MESSENGER_CONTACT,
     ) -> None:
+        """``messenger`` names the app in the texts; ``contact_tier`` is what a shared contact
+        proves there (Telegram: the sender's own number; a messenger whose cards carry no
+        owner proves nothing, ``Tier.NONE``, and its registrations are unverified)."""
+        self.messenger = messenger
+        self.contact_tier = contact_tier
         self.gateway = gateway
         self.directory = directory
         self.election_id = election_id
@@ -220,7 +227,8 @@ class Conversation:
 
     def _ask_contact(self, s: Session) -> Reply:
         button = text(s.lang, "button_contact")
-        return Reply(text(s.lang, "ask_contact", button=button), ((Button(button, "contact"),),))
+        message = text(s.lang, "ask_contact", button=button, messenger=self.messenger)
+        return Reply(message, ((Button(button, "contact"),),))
 
     async def _on_contact(self, s: Session, event: Incoming) -> list[Reply]:
         button = text(s.lang, "button_contact")
@@ -232,20 +240,37 @@ class Conversation:
                 )
             ]
         proof = contact_proof(event.user_id, event.contact.user_id, event.contact.phone)
+        if proof is not None and proof.tier is not self.contact_tier:
+            proof = VerifiedPhone(proof.phone, self.contact_tier)
         if proof is None:
             return [
                 Reply(
                     text(s.lang, "not_own_contact", button=button), ((Button(button, "contact"),),)
                 )
             ]
-        if s.challenge is not None and self.codes is not None:
-            code = self.codes.code_for(s.challenge, proof)
-            s.challenge = None
-            key = "web_code" if code else "web_code_mismatch"
-            return [Reply(text(s.lang, key, code=code), remove_keyboard=True)]
+        if s.challenge is not None:
+            return [await self._web_code(s, proof)]
         s.phone = proof
         s.step = Step.STATION
         return [self._ask_station(s)]
+
+    async def _web_code(self, s: Session, proof: VerifiedPhone) -> Reply:
+        """The code for a web registration's challenge: from the bot's own codes if it holds
+        them, else from the intake, which checks the number against the account's."""
+        challenge, s.challenge = s.challenge or "", None
+        if proof.tier is Tier.NONE:  # nothing proved: nothing to vouch for
+            code = None
+        elif self.codes is not None:
+            code = self.codes.code_for(challenge, proof)
+        else:
+            try:
+                code = await self.gateway.vouch(challenge, proof.phone, proof.tier.value)
+            except GatewayError as exc:
+                if exc.transient:
+                    raise
+                code = None
+        key = "web_code" if code else "web_code_mismatch"
+        return Reply(text(s.lang, key, code=code), remove_keyboard=True)
 
     # ------------------------------------------------------------------ station
 
@@ -294,10 +319,12 @@ class Conversation:
         request = f"register:{station.id}"
         key = self._key(s, request, event)
         try:
-            done = await self.gateway.register(self.election_id, s.phone.phone, station.id, key)
+            phone = s.phone.phone
+            tier = None if s.phone.tier is Tier.NONE else s.phone.tier.value
+            done = await self.gateway.register(self.election_id, phone, station.id, key, tier)
             if done.token is None:  # a replay carries no credential: register afresh
                 s.pending[request] = key = self._key(s, request + ":again", event)
-                done = await self.gateway.register(self.election_id, s.phone.phone, station.id, key)
+                done = await self.gateway.register(self.election_id, phone, station.id, key, tier)
         except GatewayError as exc:
             if exc.status != 409:
                 raise

@@ -77,8 +77,10 @@ class IntakeGateway(Protocol):
     async def election(self, election_id: str) -> ElectionInfo: ...
 
     async def register(
-        self, election_id: str, phone: str, station_id: str, key: str
+        self, election_id: str, phone: str, station_id: str, key: str, tier: str | None = None
     ) -> Registration: ...
+
+    async def vouch(self, challenge: str, phone: str, tier: str) -> str: ...
 
     async def declare(self, token: str, election_id: str, option_id: str, key: str) -> str: ...
 
@@ -110,7 +112,11 @@ class HttpIntake:
         channel: str = "telegram",
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        gateway_token: str | None = None,
     ) -> None:
+        """``gateway_token``: the token of the intake's ``gateway`` account this client is;
+        without it, registrations are unverified and no web registration can be vouched for."""
+        self.gateway_token = gateway_token
         self.client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             timeout=timeout,
@@ -155,16 +161,31 @@ class HttpIntake:
         return self._elections[election_id]
 
     async def register(
-        self, election_id: str, phone: str, station_id: str, key: str
+        self, election_id: str, phone: str, station_id: str, key: str, tier: str | None = None
     ) -> Registration:
+        """Register; ``tier`` (how the number was proved) is sent only as a gateway."""
+        body = {"phone": phone, "station_id": station_id}
+        headers = {"Idempotency-Key": key}
+        if tier is not None and self.gateway_token is not None:
+            body["verification"] = tier
+            headers = self._auth(self.gateway_token, key)
         response = await self._call(
-            "POST",
-            f"/elections/{election_id}/voters",
-            json={"phone": phone, "station_id": station_id},
-            headers={"Idempotency-Key": key},
+            "POST", f"/elections/{election_id}/voters", json=body, headers=headers
         )
         body = response.json()
         return Registration(int(body["account_id"]), body["station_id"], body.get("token"))
+
+    async def vouch(self, challenge: str, phone: str, tier: str) -> str:
+        """The code proving a web registration's number (``POST /verifications/{id}``)."""
+        if self.gateway_token is None:
+            raise GatewayError(403, "this bot is not a gateway of the intake")
+        response = await self._call(
+            "POST",
+            f"/verifications/{challenge}",
+            json={"phone": phone, "tier": tier},
+            headers=self._auth(self.gateway_token),
+        )
+        return str(response.json()["code"])
 
     async def declare(self, token: str, election_id: str, option_id: str, key: str) -> str:
         response = await self._call(

@@ -12,7 +12,7 @@ _EN = {
     "choose_language": "Choose your language · Абярыце мову · Выберите язык",
     "ask_contact": (
         "To count your vote once, we need to know your phone number is yours. Press "
-        "«{button}»: Telegram sends your own number. We keep only a keyed hash of it, "
+        "«{button}»: {messenger} sends your own number. We keep only a keyed hash of it, "
         "never the number."
     ),
     "button_contact": "Share my number",
@@ -101,7 +101,7 @@ _RU = {
     "choose_language": "Choose your language · Абярыце мову · Выберите язык",
     "ask_contact": (
         "Чтобы учесть ваш голос один раз, нужно убедиться, что номер телефона ваш. Нажмите "
-        "«{button}»: Telegram отправит ваш собственный номер. Мы храним только его хеш с "
+        "«{button}»: {messenger} отправит ваш собственный номер. Мы храним только его хеш с "
         "ключом, но не сам номер."
     ),
     "button_contact": "Отправить мой номер",
@@ -190,7 +190,7 @@ _BE = {
     "choose_language": "Choose your language · Абярыце мову · Выберите язык",
     "ask_contact": (
         "Каб улічыць ваш голас адзін раз, трэба пераканацца, што нумар тэлефона ваш. Націсніце "
-        "«{button}»: Telegram адправіць ваш уласны нумар. Мы захоўваем толькі яго хэш з "
+        "«{button}»: {messenger} адправіць ваш уласны нумар. Мы захоўваем толькі яго хэш з "
         "ключом, а не сам нумар."
     ),
     "button_contact": "Адправіць мой нумар",

@@ -66,6 +66,7 @@ class StationDirectory:
             fold(" ".join(p for p in (s.id, s.town, s.name, s.district, s.region) if p))
             for s in self.stations
         ]
+        self._town = [fold(s.town or "") for s in self.stations]
         self._digits = [_digits(s.id) for s in self.stations]
         self._last = [_last_number(s.id) for s in self.stations]
 
@@ -120,12 +121,16 @@ class StationDirectory:
                 ]
             return hits[:limit]
         words = fold(query).split()
-        hits = [
-            s
-            for s, text in zip(self.stations, self._text, strict=True)
+        whole = " ".join(words)
+        ranked: list[tuple[int, int]] = [
+            (0 if town == whole else 1 if all(w in town for w in words) else 2, n)
+            for n, (text, town) in enumerate(zip(self._text, self._town, strict=True))
             if all(w in text for w in words)
         ]
-        return hits[:limit]
+        # A town of that name first, then towns containing the words, then stations in a
+        # region or district of that name ("Minsk": the city before the Minsk region).
+        ranked.sort()
+        return [self.stations[n] for _, n in ranked[:limit]]
 
     def count(self, query: str) -> int:
         """How many stations ``query`` matches (to say when a list was cut)."""

@@ -8,11 +8,13 @@ the library at another Bot API server (a local one, or the tests' fake).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import io
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
@@ -142,6 +144,18 @@ async def run_polling(conversation: Conversation, bot: Bot, **options: Any) -> N
     await dispatcher.start_polling(bot, allowed_updates=["message"], **options)
 
 
+@asynccontextmanager
+async def polling(conversation: Conversation, bot: Bot, **options: Any) -> AsyncIterator[None]:
+    """Long polling in the background while the block runs (tests, benchmarks, pictures)."""
+    dispatcher = make_dispatcher(conversation)
+    task = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, **options))
+    try:
+        yield
+    finally:
+        await dispatcher.stop_polling()
+        await asyncio.wait_for(task, 10)
+
+
 async def run_webhook(
     conversation: Conversation,
     bot: Bot,
@@ -153,7 +167,6 @@ async def run_webhook(
 ) -> None:
     """Serve Telegram's webhook calls at ``url`` (a TLS terminator forwards them to
     ``host:port``, path taken from ``url``) until cancelled."""
-    import asyncio
     from urllib.parse import urlsplit
 
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
@@ -202,7 +215,15 @@ async def serve(
     directory = StationDirectory.from_store(engine, election_id)
     if not len(directory):
         raise ConfigurationError(f"election {election_id!r} has no stations in this database")
-    intake = HttpIntake(settings.intake_url, channel="telegram", timeout=settings.intake_timeout)
+    # The bot's gateway account at the intake, so that its registrations say how the number
+    # was proved (HONESTCOUNT_FRONTDOOR_GATEWAY_TOKEN).
+    gateway_token = settings.gateway_token
+    intake = HttpIntake(
+        settings.intake_url,
+        channel="telegram",
+        timeout=settings.intake_timeout,
+        gateway_token=gateway_token.get_secret_value() if gateway_token is not None else None,
+    )
     conversation = Conversation(intake, directory, election_id, key_secret(token))
     bot = make_bot(token, settings.telegram_api)
     try:

@@ -33,6 +33,7 @@ from honestcount.intake import (
     organiser,
     photos,
     translog,
+    verification,
     voters,
 )
 from honestcount.intake.audit import verify as audit_verify_log
@@ -50,12 +51,18 @@ from honestcount.intake.errors import (
     Unsupported,
     excerpt,
 )
-from honestcount.intake.evidence import materialise_in, publishable_counts
+from honestcount.intake.evidence import (
+    materialise_in,
+    publishable_counts,
+    publishable_tier_counts,
+)
 from honestcount.intake.models import (
     ERRORS,
     PHOTO_BODY,
     AccountOut,
+    ChallengePath,
     Channel,
+    ConfirmIn,
     DeclarationOut,
     DeclareIn,
     ElectionPath,
@@ -74,6 +81,7 @@ from honestcount.intake.models import (
     TurnoutOut,
     ViolationIn,
     ViolationOut,
+    VouchIn,
     _clean_text,
 )
 from honestcount.intake.security import Role, retry_after
@@ -167,8 +175,9 @@ def _feature(*, json_body: bool = True) -> APIRouter:
 _bearer = HTTPBearer(auto_error=False, description="A token from registration or an organiser.")
 
 
-def get_intake(request: Request) -> Intake:
-    """The running intake this route was bound to by :func:`intake_router`."""
+async def get_intake(request: Request) -> Intake:
+    """The running intake this route was bound to by :func:`intake_router` (async: FastAPI
+    would run a plain function on a thread, a hand-off on every request)."""
     ix: Intake = request.state.intake
     return ix
 
@@ -207,10 +216,8 @@ async def caller(
 
 
 async def _check_rate(ix: Intake, account: Account | None, where: str | None) -> None:
-    if ix.limits_shared:  # a database round trip: off the event loop
-        await run_in_threadpool(ix.check_rate, account, where)
-    else:
-        ix.check_rate(account, where)
+    # Shared limits: a database round trip, shared with the other requests waiting for one.
+    await ix.check_rate_async(account, where)
 
 
 async def anonymous(request: Request, ix: IX, channel: Channel = None) -> str:
@@ -284,6 +291,18 @@ def counts(election_id: ElectionPath, ix: IX, _channel: Anonymous) -> dict:
     }
 
 
+@public.get(
+    "/elections/{election_id}/counts/by-tier",
+    responses=ERRORS,
+    summary="Publishable counts per station, option and phone verification tier",
+)
+def counts_by_tier(election_id: ElectionPath, ix: IX, _channel: Anonymous) -> dict:
+    ix.election(election_id)
+    frame = publishable_tier_counts(ix.reader, election_id, ix.settings)
+    cells = frame.astype(object).where(frame.notna(), None)  # a withheld cell is null
+    return {"election_id": election_id, **frame.attrs, "counts": cells.to_dict("records")}
+
+
 # ---------------------------------------------------------------------- voters
 
 voter_routes = _feature()
@@ -303,9 +322,37 @@ def register(
     request: Request,
     ix: IX,
     channel: Anonymous,
+    credentials: Credentials,
 ) -> JSONResponse:
     ix.check_registration_rate(address(request))
-    return answer(voters.register_voter(ix, election_id, body.phone, body.station_id, key, channel))
+    # A tier is taken only from a gateway's token, never from the client's word.
+    token = credentials.credentials if credentials is not None else None
+    tier = verification.vouched_tier(ix, token, body.verification)
+    return answer(
+        voters.register_voter(ix, election_id, body.phone, body.station_id, key, channel, tier)
+    )
+
+
+@voter_routes.post(
+    "/me/verification", responses=ERRORS, summary="Start proving the number through the bot"
+)
+def start_verification(ix: IX, who: Caller) -> dict:
+    return verification.start(ix, who[0], who[1])
+
+
+@voter_routes.post("/me/verification/confirm", responses=ERRORS, summary="The code the bot showed")
+def confirm_verification(body: ConfirmIn, ix: IX, who: Caller) -> JSONResponse:
+    done = verification.confirm(ix, who[0], body.challenge, body.code, who[1])
+    return JSONResponse(done, status_code=200 if done["verified"] else 403)
+
+
+@voter_routes.post(
+    "/verifications/{challenge}",
+    responses=ERRORS,
+    summary="A gateway proved the challenge's number: the code to show (gateway accounts)",
+)
+def vouch(challenge: ChallengePath, body: VouchIn, ix: IX, who: Caller) -> dict:
+    return verification.vouch(ix, who[0], challenge, body.phone, body.tier, who[1])
 
 
 @voter_routes.get("/me", responses=ERRORS, summary="This account, its declaration and photos")
@@ -319,10 +366,11 @@ def me(ix: IX, who: Caller) -> dict:
     responses=ERRORS,
     summary="Declare (or change) this voter's choice",
 )
-def declare(
+async def declare(
     election_id: ElectionPath, body: DeclareIn, key: IdempotencyKey, ix: IX, who: Caller
 ) -> JSONResponse:
-    return answer(voters.declare(ix, who[0], election_id, body.option_id, key, who[1]))
+    # Async: on PostgreSQL the declaration waits for its batch without holding a thread.
+    return answer(await voters.declare_async(ix, who[0], election_id, body.option_id, key, who[1]))
 
 
 @voter_routes.post("/me/logout", responses=ERRORS, summary="Revoke the token of this request")
@@ -550,6 +598,23 @@ def new_account(body: NewAccountIn, ix: IX, who: Caller) -> dict:
     )
 
 
+@admin_routes.get(
+    "/admin/accounts", responses=ERRORS, summary="Accounts, a page at a time (no phone data)"
+)
+def accounts(
+    ix: IX,
+    who: Caller,
+    role: Annotated[str | None, Query(max_length=16)] = None,
+    status: Annotated[Literal["active", "pending", "disabled"] | None, Query()] = None,
+    election_id: Annotated[str | None, Query(max_length=64)] = None,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict:
+    return organiser.list_accounts(
+        ix, who[0], role=role, status=status, election_id=election_id, after=after, limit=limit
+    )
+
+
 @admin_routes.post(
     "/admin/accounts/{account_id}/disable",
     responses=ERRORS,
@@ -693,7 +758,7 @@ def intake_router(
     """
     ix = Intake.open(engine, settings, store, staging=staging)
 
-    def bind(request: Request) -> None:
+    async def bind(request: Request) -> None:  # async: no thread hand-off per request
         request.state.intake = ix
 
     api = APIRouter()

@@ -70,22 +70,7 @@ def append(
     into the details, so the entry vouches for the data it changed.
     """
     chain = (actor or 0) % chains if chain is None else chain % chains
-    # Take the next number and lock the head (PostgreSQL: a row lock until the commit; the
-    # SQLite writer holds the database lock anyway). ``hash`` is still the previous entry's.
-    take = (
-        "UPDATE intake_audit_heads SET chain_seq = chain_seq + 1 WHERE chain = :chain "
-        "RETURNING chain_seq, hash"
-    )
-    head = sql.fetchone(conn, take, {"chain": chain})
-    if head is None:
-        sql.execute(
-            conn,
-            "INSERT INTO intake_audit_heads (chain, chain_seq, hash) VALUES (:chain, 0, :hash) "
-            "ON CONFLICT (chain) DO NOTHING",
-            {"chain": chain, "hash": GENESIS},
-        )
-        head = sql.fetchrow(conn, take, {"chain": chain})
-    seq, prev = head[0], head[1]
+    seq, prev = take_head(conn, chain, 1)
     stamp = (at or dt.datetime.now(dt.UTC)).isoformat(timespec="microseconds")
     text = canonical({**(details or {}), "rows": rows} if rows else (details or {}))
     digest = entry_hash(prev, chain, seq, stamp, actor, role, channel, action, target, text)
@@ -114,6 +99,27 @@ def append(
         sql.execute(conn, insert, params)
         sql.execute(conn, set_hash, params)
     return digest
+
+
+def take_head(conn: Connection, chain: int, count: int) -> tuple[int, str]:
+    """Reserve the next ``count`` numbers of ``chain``: (the first one, the hash the first
+    entry links to). The head stays locked until the commit (PostgreSQL: a row lock; the
+    SQLite writer holds the database lock anyway); the caller then sets its new hash."""
+    take = (
+        "UPDATE intake_audit_heads SET chain_seq = chain_seq + :count WHERE chain = :chain "
+        "RETURNING chain_seq, hash"
+    )
+    params = {"chain": chain, "count": count}
+    head = sql.fetchone(conn, take, params)
+    if head is None:
+        sql.execute(
+            conn,
+            "INSERT INTO intake_audit_heads (chain, chain_seq, hash) VALUES (:chain, 0, :hash) "
+            "ON CONFLICT (chain) DO NOTHING",
+            {"chain": chain, "hash": GENESIS},
+        )
+        head = sql.fetchrow(conn, take, params)
+    return int(head[0]) - count + 1, str(head[1])
 
 
 @dataclass

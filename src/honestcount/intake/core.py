@@ -186,6 +186,8 @@ class Intake:
     writer: Any = None
     limiter: RateLimiter | SharedRateLimiter = field(default_factory=RateLimiter)
     staging: SealedStore | None = None
+    # The declaration batcher (PostgreSQL), started by the first declaration.
+    declarations: Any = None
     tokens: TtlCache = field(init=False)
     elections: TtlCache = field(init=False)
     stations: TtlCache = field(init=False)
@@ -244,6 +246,8 @@ class Intake:
         return isinstance(self.limiter, SharedRateLimiter)
 
     def close(self) -> None:
+        if self.declarations is not None:
+            self.declarations.close()
         self.decode_pool.shutdown(wait=True)
         if isinstance(self.limiter, SharedRateLimiter):
             self.limiter.close()
@@ -328,13 +332,28 @@ class Intake:
             self.tokens.put(hashed, account)
         return account
 
-    def check_rate(self, account: Account | None, address: str | None) -> None:
+    def rate_buckets(
+        self, account: Account | None, address: str | None
+    ) -> list[tuple[str, float, float | None]]:
+        """The buckets a request takes a token from: its address's and its account's."""
         buckets: list[tuple[str, float, float | None]] = []
         if address:
             buckets.append((f"ip:{address}", self.settings.address_per_minute, None))
         if account is not None:
             buckets.append((f"acct:{account.id}", self.settings.account_per_minute, None))
-        wait = self.limiter.take_all(buckets)
+        return buckets
+
+    def check_rate(self, account: Account | None, address: str | None) -> None:
+        wait = self.limiter.take_all(self.rate_buckets(account, address))
+        if wait > 0:
+            raise RateLimited("too many requests; retry later", wait)
+
+    async def check_rate_async(self, account: Account | None, address: str | None) -> None:
+        """:meth:`check_rate` on the event loop; shared limits are taken in batches."""
+        if not isinstance(self.limiter, SharedRateLimiter):
+            self.check_rate(account, address)  # in memory: no waiting
+            return
+        wait = await self.limiter.take_all_async(self.rate_buckets(account, address))
         if wait > 0:
             raise RateLimited("too many requests; retry later", wait)
 

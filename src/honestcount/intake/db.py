@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -182,6 +182,20 @@ class GroupCommitWriter:
                     future.set_exception(error)
             return conn
         return conn
+
+
+def settle(future: Future, result: object = None, *, error: BaseException | None = None) -> None:
+    """Answer a request waiting on ``future`` unless it has gone (the future was cancelled:
+    its client left; what was committed stays committed, as for any request)."""
+    if future.done():
+        return
+    try:
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+    except InvalidStateError:  # cancelled in the meantime
+        pass
 
 
 def _retryable(exc: BaseException) -> bool:

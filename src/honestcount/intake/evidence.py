@@ -17,9 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, delete, func, select
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, true
 
+from honestcount.checks.verdicts import Thresholds, station_verdicts
 from honestcount.intake import audit, translog
+from honestcount.intake.verification import NONE, TIERS, at_least, min_verification
 from honestcount.settings import IntakeSettings
 from honestcount.store import tables as t
 from honestcount.store.db import bulk_insert
@@ -35,9 +37,21 @@ SOURCE = "intake"
 COLUMNS = ["station_id", "option_id", "declared", "photo"]
 
 
-def intake_counts(conn: Connection, election_id: str) -> pd.DataFrame:
+def _of_tiers(tiers: tuple[str, ...] | None) -> Any:
+    """The accounts whose verification tier is one of ``tiers`` (None: every account)."""
+    a = intake_accounts.c
+    if tiers is None or set(tiers) >= set(TIERS):
+        return true()
+    named = a.verification.in_([x for x in tiers if x != NONE])
+    return or_(named, a.verification.is_(None)) if NONE in tiers else named
+
+
+def intake_counts(
+    conn: Connection, election_id: str, tiers: tuple[str, ...] | None = None
+) -> pd.DataFrame:
     """Declared and photo-confirmed voters per (station, option), every option of the election
-    at every station with at least one declaration (a known zero is a zero)."""
+    at every station with at least one declaration (a known zero is a zero), from accounts
+    whose verification tier is one of ``tiers`` (None: all)."""
     d, a, p = intake_declarations.c, intake_accounts.c, intake_photos.c
     confirmed = (
         select(p.account_id)
@@ -57,7 +71,7 @@ def intake_counts(conn: Connection, election_id: str) -> pd.DataFrame:
                 confirmed, confirmed.c.account_id == d.account_id
             )
         )
-        .where(d.election_id == election_id, a.disabled_at.is_(None))
+        .where(d.election_id == election_id, a.disabled_at.is_(None), _of_tiers(tiers))
         .group_by(d.station_id, d.option_id)
     ).all()
     found = pd.DataFrame(rows, columns=COLUMNS)
@@ -122,7 +136,8 @@ def materialise_in(
     from honestcount.intake.digitisation import write_official
 
     s, v = t.stations.c, t.voter_evidence.c
-    counts = intake_counts(conn, election_id)
+    # Evidence below the election's minimum tier is kept but not counted.
+    counts = intake_counts(conn, election_id, at_least(min_verification(conn, election_id)))
     pks = dict(conn.execute(select(s.station_id, s.pk).where(s.election_id == election_id)).all())
     in_election = of_election(conn, election_id)  # a key range: no huge IN lists
     if pks:
@@ -215,9 +230,15 @@ def publishable_counts(
             )
             frame.attrs.update(embargoed=True, min_group_size=rules.min_group_size)
             return frame
-        counts = intake_counts(conn, election_id)
-    k = rules.min_group_size
-    totals = counts.groupby("station_id")["declared"].transform("sum")
+        counts = intake_counts(conn, election_id, at_least(min_verification(conn, election_id)))
+    return _masked(counts, rules.min_group_size)
+
+
+def _masked(counts: pd.DataFrame, k: int, totals: pd.Series | None = None) -> pd.DataFrame:
+    """Counts of stations with at least ``k`` platform voters (``totals``, by default the
+    declared sum per station), every cell between 1 and ``k - 1`` NaN."""
+    if totals is None:
+        totals = counts.groupby("station_id")["declared"].transform("sum")
     shown = counts[totals >= k].reset_index(drop=True)
     out = shown.astype({"declared": "float64", "photo": "float64"})
     for col in ("declared", "photo"):
@@ -225,6 +246,79 @@ def publishable_counts(
         out.loc[small, col] = np.nan
     out.attrs.update(embargoed=False, min_group_size=k)
     return out
+
+
+def tier_counts(conn: Connection, election_id: str) -> pd.DataFrame:
+    """Declared and photo-confirmed voters per (station, option, tier): ``station_id,
+    option_id, tier, declared, photo``; every tier listed where the station has any."""
+    frames = [intake_counts(conn, election_id, (tier,)).assign(tier=tier) for tier in TIERS]
+    found = [f for f in frames if len(f)]
+    if not found:
+        return pd.DataFrame(columns=[*COLUMNS[:2], "tier", *COLUMNS[2:]])
+    return pd.concat(found, ignore_index=True)[[*COLUMNS[:2], "tier", *COLUMNS[2:]]]
+
+
+def publishable_tier_counts(
+    engine: Engine, election_id: str, settings: IntakeSettings | None = None
+) -> pd.DataFrame:
+    """:func:`tier_counts` as they may be published: empty while the embargo holds, only
+    stations with at least the minimum group size of platform voters (all tiers together),
+    and no cell between 1 and that size minus one (NaN), as :func:`publishable_counts`."""
+    from honestcount.intake.core import election_rules
+
+    settings = settings or IntakeSettings()
+    with engine.connect() as conn:
+        rules = election_rules(conn, settings, election_id)
+        counts = pd.DataFrame() if rules.embargoed else tier_counts(conn, election_id)
+    if rules.embargoed or counts.empty:
+        frame = pd.DataFrame(columns=[*COLUMNS[:2], "tier", *COLUMNS[2:]])
+    else:
+        frame = _masked(
+            counts,
+            rules.min_group_size,
+            counts.groupby("station_id")["declared"].transform("sum"),
+        )
+    frame.attrs.update(embargoed=rules.embargoed, min_group_size=rules.min_group_size)
+    return frame
+
+
+def verdicts_by_tier(
+    engine: Engine,
+    election_id: str,
+    min_tier: str | None = None,
+    thresholds: Thresholds | None = None,
+) -> pd.DataFrame:
+    """Station verdicts from the intake's evidence of tier ``min_tier`` or stronger (None:
+    every tier) against the stored official result: ``verdict``, ``proven_excess``, indexed
+    by ``station_id``, for the stations with intake evidence. An analysis for organisers:
+    not masked for publication (see :class:`Publication`)."""
+    from honestcount.store.repository import load_election
+
+    with engine.connect() as conn:
+        counts = intake_counts(conn, election_id, at_least(min_tier))
+    official = load_election(engine, election_id).official
+    stations = sorted(pd.unique(counts["station_id"]))
+    if not stations:
+        return pd.DataFrame(
+            {"verdict": pd.Series(dtype=object), "proven_excess": pd.Series(dtype="int64")},
+            index=pd.Index([], name="station_id"),
+        )
+    options = list(official.columns)
+    grid = official.reindex(index=stations, columns=options)
+
+    def wide(column: str) -> np.ndarray:
+        table = counts.pivot_table(
+            index="station_id", columns="option_id", values=column, aggfunc="sum"
+        )
+        return table.reindex(index=stations, columns=options).to_numpy(dtype="float64")
+
+    found = station_verdicts(
+        grid.to_numpy(dtype="float64"), wide("photo"), wide("declared"), thresholds=thresholds
+    )
+    return pd.DataFrame(
+        {"verdict": found.verdict, "proven_excess": found.proven_excess.astype("int64")},
+        index=pd.Index(stations, name="station_id"),
+    )
 
 
 WITHHELD = "withheld"

@@ -61,6 +61,7 @@ ElectionPath = Annotated[
     str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
 ]
 IdPath = Annotated[int, Path(ge=1, le=2_147_483_647)]
+ChallengePath = Annotated[str, Path(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 IdempotencyKey = Annotated[
     str,
     Header(
@@ -110,9 +111,28 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Tier = Literal["none", "sms_code", "bot_code", "messenger_contact", "staff"]
+
+
 class RegisterIn(Strict):
     phone: str = Field(min_length=4, max_length=40, description="International form: +375...")
     station_id: Ident
+    verification: Tier | None = Field(
+        None,
+        description="How the number was proved; accepted only with a gateway account's token",
+    )
+
+
+class VouchIn(Strict):
+    phone: str = Field(min_length=4, max_length=40)
+    tier: Literal["messenger_contact", "sms_code"] = Field(
+        description="How the gateway proved the number"
+    )
+
+
+class ConfirmIn(Strict):
+    challenge: str = Field(min_length=8, max_length=64)
+    code: str = Field(min_length=4, max_length=12)
 
 
 class AccountOut(BaseModel):
@@ -121,6 +141,7 @@ class AccountOut(BaseModel):
     election_id: str | None = None
     station_id: str | None = None
     label: str | None = None
+    verification: str | None = Field(None, description="How the phone number was proved")
     token: str | None = Field(None, description="Shown once; only its hash is stored.")
     approved: bool | None = Field(
         None, description="False until a second admin approves the account (two-person rule)"
@@ -238,7 +259,7 @@ class EntryOut(BaseModel):
 
 
 class NewAccountIn(Strict):
-    role: Literal["admin", "moderator", "digitiser", "observer"]
+    role: Literal["admin", "moderator", "digitiser", "observer", "gateway"]
     election_id: Annotated[str, Field(max_length=64), AfterValidator(_clean_text)] | None = None
     station_id: Ident | None = None
     label: ShortText | None = None
@@ -250,3 +271,6 @@ class SettingsIn(Strict):
     registration_deadline: Time | None = None
     declaration_deadline: Time | None = None
     upload_deadline: Time | None = None
+    min_verification: Tier | None = Field(
+        None, description="The weakest verification tier whose evidence counts (none: all)"
+    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, and_, not_, select
 
 from honestcount.intake import audit, sql, translog
 from honestcount.intake.core import (
@@ -18,11 +19,17 @@ from honestcount.intake.core import (
     now,
     require_role,
     revoke_tokens,
+    utc,
 )
 from honestcount.intake.errors import Conflict, Forbidden, Invalid, NotFound
 from honestcount.intake.security import Role
+from honestcount.intake.verification import GATEWAY, at_least, min_verification, tier_of
 from honestcount.settings import IntakeSettings
 from honestcount.store.tables import intake_accounts, intake_settings
+
+# Accounts an admin issues: staff, and gateways (a bot vouching for phone numbers), which
+# need a second admin's approval like staff.
+ISSUED_ROLES = (*(r.value for r in STAFF_ROLES), GATEWAY)
 
 
 def create_account(
@@ -40,11 +47,8 @@ def create_account(
     once a second admin has approved it (:func:`approve_account`).
     """
     require_role(admin, Role.ADMIN)
-    if role not in {r.value for r in STAFF_ROLES}:
-        raise Invalid(
-            "voters register themselves; role must be one of "
-            + ", ".join(r.value for r in STAFF_ROLES),
-        )
+    if role not in ISSUED_ROLES:
+        raise Invalid("voters register themselves; role must be one of " + ", ".join(ISSUED_ROLES))
     if role == Role.OBSERVER and election_id is None:
         raise Invalid("an observer account needs an election_id")
     if election_id is not None:
@@ -208,8 +212,8 @@ def issue_account(
 ) -> tuple[int, str]:
     """Create an account from the command line (the first admin); returns (id, token)."""
     settings = settings or IntakeSettings()
-    if role not in {r.value for r in STAFF_ROLES}:
-        raise ValueError(f"role must be one of {[r.value for r in STAFF_ROLES]}")
+    if role not in ISSUED_ROLES:
+        raise ValueError(f"role must be one of {list(ISSUED_ROLES)}")
     with engine.begin() as conn:
         account_id = insert_account(
             conn,
@@ -251,6 +255,10 @@ def set_election_settings(
             select(intake_settings).where(s.election_id == election_id).with_for_update()
         ).first()
         values = {}
+        if "min_verification" in changes:
+            minimum = changes["min_verification"]
+            at_least(minimum)  # refuses an unknown tier
+            values["min_verification"] = None if minimum == "none" else minimum
         for name in (
             "min_group_size",
             "registration_deadline",
@@ -280,20 +288,92 @@ def set_election_settings(
             {k: (iso(v) if isinstance(v, dt.datetime) else v) for k, v in changes.items()},
             rows=translog.rows(conn, "intake_settings", election_id=election_id),
         )
-        return election_rules(conn, ix.settings, election_id).as_dict()
+        return {
+            **election_rules(conn, ix.settings, election_id).as_dict(),
+            "min_verification": min_verification(conn, election_id),
+        }
 
     result = ix.write(work)
     ix.rules.drop(election_id)
     return result
 
 
+def list_accounts(
+    ix: Intake,
+    admin: Account,
+    *,
+    role: str | None = None,
+    status: str | None = None,
+    election_id: str | None = None,
+    after: int = 0,
+    limit: int = 50,
+) -> dict:
+    """One page of accounts, oldest first after id ``after``; never a phone number or its
+    hash. ``status``: ``active``, ``pending`` (awaiting approval) or ``disabled``."""
+    require_role(admin, Role.ADMIN)
+    a = intake_accounts.c
+    query = select(
+        a.id,
+        a.role,
+        a.election_id,
+        a.station_id,
+        a.label,
+        a.created_at,
+        a.created_by,
+        a.approved_by,
+        a.approved_at,
+        a.disabled_at,
+        a.verification,
+    ).where(a.id > after)
+    if role is not None:
+        query = query.where(a.role == role)
+    if election_id is not None:
+        query = query.where(a.election_id == election_id)
+    pending = and_(a.role != Role.VOTER, a.approved_at.is_(None))
+    if status == "disabled":
+        query = query.where(a.disabled_at.is_not(None))
+    elif status == "pending":
+        query = query.where(a.disabled_at.is_(None), pending)
+    elif status == "active":
+        query = query.where(a.disabled_at.is_(None), not_(pending))
+    elif status is not None:
+        raise Invalid("status must be active, pending or disabled")
+    with ix.reader.connect() as conn:
+        rows = conn.execute(query.order_by(a.id).limit(limit + 1)).all()
+    page = [_account_row(r) for r in rows[:limit]]
+    return {"accounts": page, "next_after": page[-1]["account_id"] if len(rows) > limit else None}
+
+
+def _account_row(r: Any) -> dict:
+    if r.disabled_at is not None:
+        state = "disabled"
+    elif r.role != Role.VOTER and r.approved_at is None:
+        state = "pending"
+    else:
+        state = "active"
+    return {
+        "account_id": r.id,
+        "role": r.role,
+        "election_id": r.election_id,
+        "station_id": r.station_id,
+        "label": r.label,
+        "status": state,
+        "verification": tier_of(r.verification, r.role),
+        "created_at": iso(utc(r.created_at)),
+        "created_by": r.created_by,
+        "approved_by": r.approved_by,
+    }
+
+
 def election_view(ix: Intake, election_id: str) -> dict:
     info = ix.election(election_id)
+    with ix.reader.connect() as conn:
+        minimum = min_verification(conn, election_id)
     return {
         "election_id": info.id,
         "name": info.name,
         "protocol_schema": info.protocol_schema,
         "options": [{"id": o.id, "name": o.name, "kind": str(o.kind)} for o in info.options],
         "violation_codes": [{"code": c, "reason": r} for c, r in info.violation_codes.items()],
-        "rules": ix.election_rules(election_id).as_dict(),
+        "rules": {**ix.election_rules(election_id).as_dict(), "min_verification": minimum},
     }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import Connection, select
+from starlette.concurrency import run_in_threadpool
 
 from honestcount.intake import sql, translog
+from honestcount.intake.batch import DeclarationBatcher
 from honestcount.intake.core import (
     Account,
     Intake,
@@ -19,15 +21,27 @@ from honestcount.intake.core import (
     revoke_tokens,
     utc,
 )
+from honestcount.intake.db import DirectWriter
 from honestcount.intake.errors import Conflict, Invalid
 from honestcount.intake.security import Role, normalise_phone, phone_hmac
-from honestcount.store.tables import intake_declarations, intake_photos
+from honestcount.intake.verification import tier_of
+from honestcount.store.tables import intake_accounts, intake_declarations, intake_photos
 
 
 def register_voter(
-    ix: Intake, election_id: str, phone: str, station_id: str, key: str, channel: str
+    ix: Intake,
+    election_id: str,
+    phone: str,
+    station_id: str,
+    key: str,
+    channel: str,
+    verification: str | None = None,
 ) -> Outcome:
-    """A voter's account: one per phone number per election; the number itself is not kept."""
+    """A voter's account: one per phone number per election; the number itself is not kept.
+
+    ``verification`` is how a trusted gateway proved the number (checked by the caller with
+    :func:`honestcount.intake.verification.vouched_tier`); None: unverified.
+    """
     ix.election(election_id)
     deadline(ix.election_rules(election_id).registration_deadline, "registration")
     normal = normalise_phone(phone)
@@ -37,6 +51,8 @@ def register_voter(
     hashed = phone_hmac(ix.key, election_id, normal)
     scope = f"register:{hashed}"
     request = {"election": election_id, "phone": hashed, "station": station_id}
+    if verification is not None:
+        request["verification"] = verification
 
     def work(conn: Connection) -> tuple[int, dict]:
         account_id = insert_account(
@@ -45,6 +61,7 @@ def register_voter(
             election_id=election_id,
             station_id=station_id,
             phone_hmac=hashed,
+            verification=verification,
         )
         token = insert_token(conn, account_id, ix.settings.token_lifetime_hours)
         entry = ix.audit(
@@ -53,7 +70,11 @@ def register_voter(
             channel,
             "voter.register",
             f"account:{account_id}",
-            {"election_id": election_id, "station_id": station_id},
+            {
+                "election_id": election_id,
+                "station_id": station_id,
+                "verification": tier_of(verification, Role.VOTER),
+            },
             actor_id=account_id,
             role=Role.VOTER.value,
             rows=translog.rows(conn, "intake_accounts", id=account_id),
@@ -63,6 +84,7 @@ def register_voter(
             "role": "voter",
             "election_id": election_id,
             "station_id": station_id,
+            "verification": tier_of(verification, Role.VOTER),
             "token": token,
             "receipt": ix.receipt(entry),
         }
@@ -114,6 +136,11 @@ def account_view(ix: Intake, account: Account) -> dict:
         "election_id": account.election_id,
         "station_id": account.station_id,
     }
+    with ix.reader.connect() as conn:
+        stored = conn.execute(
+            select(intake_accounts.c.verification).where(intake_accounts.c.id == account.id)
+        ).scalar()
+    body["verification"] = tier_of(stored, account.role)
     if account.role == Role.VOTER:
         with ix.reader.connect() as conn:
             decl = conn.execute(
@@ -149,12 +176,24 @@ def account_view(ix: Intake, account: Account) -> dict:
 def declare(
     ix: Intake, voter: Account, election_id: str, option_id: str, key: str, channel: str
 ) -> Outcome:
+    check_declaration(ix, voter, election_id, option_id)
+    return write_declaration(ix, voter, election_id, option_id, key, channel)
+
+
+def check_declaration(ix: Intake, voter: Account, election_id: str, option_id: str) -> None:
+    """Refuse a declaration this voter may not make (role, election, option, deadline)."""
     require_role(voter, Role.VOTER)
     require_election(voter, election_id)
     info = ix.election(election_id)
     if option_id not in info.option_ids:
         raise Invalid(f"election {election_id!r} has no option {option_id!r}")
     deadline(ix.election_rules(election_id).declaration_deadline, "declarations")
+
+
+def write_declaration(
+    ix: Intake, voter: Account, election_id: str, option_id: str, key: str, channel: str
+) -> Outcome:
+    """A checked declaration on its own: one transaction (see :mod:`.batch` for many)."""
 
     def work(conn: Connection, peeked: tuple) -> tuple[int, dict]:
         old = peeked[0]
@@ -220,3 +259,26 @@ def declare(
             {"account": voter.id},
         ),
     )
+
+
+async def declare_async(
+    ix: Intake, voter: Account, election_id: str, option_id: str, key: str, channel: str
+) -> Outcome:
+    """:func:`declare` for the event loop: on PostgreSQL the declaration joins the process's
+    next batch (:class:`~.batch.DeclarationBatcher`); elsewhere it runs on a thread."""
+    cached = ix.elections.get(election_id) is not None and ix.rules.get(election_id) is not None
+    if not batched(ix):
+        return await run_in_threadpool(declare, ix, voter, election_id, option_id, key, channel)
+    if cached:  # no database read: checked here, without a thread hand-off
+        check_declaration(ix, voter, election_id, option_id)
+    else:
+        await run_in_threadpool(check_declaration, ix, voter, election_id, option_id)
+    if ix.declarations is None:
+        ix.declarations = DeclarationBatcher(ix, write_declaration, ix.settings.group_commit_max)
+    return await ix.declarations.declare(voter, election_id, option_id, key, channel)
+
+
+def batched(ix: Intake) -> bool:
+    """Whether declarations are written in batches: PostgreSQL, one transaction each
+    otherwise (the SQLite writer batches every write already)."""
+    return ix.writer_engine.dialect.name == "postgresql" and isinstance(ix.writer, DirectWriter)

@@ -47,6 +47,9 @@ intake_settings = Table(
     Column("declaration_deadline", DateTime(timezone=True)),
     Column("upload_deadline", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # The weakest verification tier whose evidence counts (NULL: every tier; see
+    # honestcount.intake.verification). Weaker evidence is kept, not counted.
+    Column("min_verification", String(24)),
 )
 
 intake_accounts = Table(
@@ -64,8 +67,27 @@ intake_accounts = Table(
     # Staff accounts: a second admin (never the creator) approves before the account works.
     Column("approved_by", Integer),
     Column("approved_at", DateTime(timezone=True)),
+    # How the phone number was proved (honestcount.intake.verification.TIERS); NULL: not at
+    # all (a voter) or not by phone (staff, shown as "staff").
+    Column("verification", String(24)),
     # One account per phone number per election (NULLs, i.e. staff, are never equal).
     UniqueConstraint("election_id", "phone_hmac", name="uq_intake_accounts_phone"),
+)
+
+# A web-registered voter's proof of the number through a trusted gateway (the bot): the
+# challenge and the code are kept only as keyed hashes, for minutes.
+intake_verifications = Table(
+    "intake_verifications",
+    metadata,
+    Column("challenge_hash", String(64), primary_key=True),
+    _account_fk(),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("code_hash", String(64)),
+    Column("tier", String(24)),
+    Column("attempts", Integer, nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Index("ix_intake_verifications_account", "account_id"),
 )
 
 intake_tokens = Table(
@@ -242,6 +264,7 @@ intake_log_heads = Table(
 )
 
 __all__ = [
+    "intake_verifications",
     "intake_settings",
     "intake_accounts",
     "intake_tokens",

@@ -7,6 +7,8 @@
   var HC = window.HC, $ = HC.$, m = HC.m;
   var task = null, rules = [], groups = {};
   var CHOICE = ["candidate", "party", "against"];
+  // The page's language for lines, relations and entry states; else the service's English.
+  var L = HC.cfg.labels || { lines: {}, rules: {}, states: {} };
 
   function input(kind, name, label, box) {
     var id = kind + "-" + name;
@@ -81,7 +83,7 @@
       li.className = state;
       li.dataset.rule = r.id;
       var word = state === "pass" ? m("check_pass") : state === "fail" ? m("check_fail", { diff: (diff > 0 ? "+" : "") + diff }) : m("check_open");
-      li.textContent = r.description + ": " + word;
+      li.textContent = (L.rules[r.id] || r.description) + ": " + word;
       box.appendChild(li);
     });
   }
@@ -105,7 +107,7 @@
       HC.photo($("protocol-img"), task.url);
       reset($("lines"), m("lines"));
       reset($("votes"), m("votes"));
-      task.lines.forEach(function (l) { input("line", l.name, l.description, $("lines")); });
+      task.lines.forEach(function (l) { input("line", l.name, L.lines[l.name] || l.description, $("lines")); });
       task.options.forEach(function (o) { input("vote", o.id, o.name, $("votes")); });
       return HC.election(task.election_id).then(function (e) {
         var kinds = {};
@@ -131,8 +133,8 @@
     HC.api("POST", "/digitisation/photos/" + task.photo_id + "/entries", v).then(function (r) {
       if (r.status !== 201) { HC.refused(r); return; }
       HC.alarm("");
-      HC.say(m("entry_result", { status: r.body.status, n: r.body.entries }) +
-             (r.body.failed_rules.length ? " ✗ " + r.body.failed_rules.join(", ") : ""));
+      HC.say(m("entry_result", { status: L.states[r.body.status] || r.body.status, n: r.body.entries }) +
+             (r.body.failed_rules.length ? " ✗ " + r.body.failed_rules.map(function (id) { return L.rules[id] || id; }).join("; ") : ""));
       load();
     });
   }
