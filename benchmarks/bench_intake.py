@@ -531,15 +531,16 @@ def bench_json(args, photos: list[Path]) -> dict:
                 photos_p99_ms=ph["p99_ms"],
                 photos_non2xx=ph["non2xx"],
             )
-            done, last = 0, time.monotonic()
+            done, last, stored = 0, time.monotonic(), accepted
             while time.monotonic() - last < 30:  # until no job finished for 30 s
-                now_done = _photo_counts(url)[1]
+                stored, now_done = _photo_counts(url)  # answers still in flight land late
                 if now_done != done:
                     done, last = now_done, time.monotonic()
-                if done >= accepted:
+                if done >= stored:
                     break
                 time.sleep(0.2)
             result.update(
+                photos_stored_end=stored,
                 photos_processed=done,
                 photos_processed_per_s=done / max(1e-9, last - started),
                 load_average_end=load_average(),
