@@ -192,6 +192,8 @@ class FrontdoorSettings(BaseSettings):
     # The bot's ``gateway`` account at the intake: with it the intake records that the
     # messenger proved each voter's number; without it the bot's voters are unverified.
     gateway_token: SecretStr | None = None
+    # The Telegram bot's username, for the voter app's link that proves a number through it.
+    bot_username: str | None = Field(None, pattern=r"^[A-Za-z0-9_]{5,64}$")
     intake_url: str = DEFAULT_INTAKE_URL
     # Seconds one intake call may take before the voter is told to try again.
     intake_timeout: float = Field(30.0, gt=0)
