@@ -241,6 +241,19 @@ class Scored:
     pairs: pd.DataFrame  # id_l, id_r, probability, weight
     model: dict[str, Any]
     trained: bool
+    # why the trained model was doubted (then each pair has the higher probability of it and
+    # the bundled model's); None when it was not, or not trained
+    doubt: str | None = None
+
+    def used(self) -> dict[str, str]:
+        """Which model scored the pairs, and why: ``trained``, ``bundled`` or
+        ``trained+bundled`` (the trained model was implausible: each pair took the higher of
+        the two models' probabilities)."""
+        if self.doubt is not None:
+            return {"used": "trained+bundled", "why": self.doubt}
+        if self.trained:
+            return {"used": "trained", "why": "trained on this data"}
+        return {"used": "bundled", "why": "too few records to train on, or training failed"}
 
 
 def score(
@@ -259,8 +272,6 @@ def score(
     default an in-memory DuckDB database that never spills to disk; :func:`spark_api` gives
     Spark's, for data beyond one machine (see docs/ledger.md, "Scale").
     """
-    from splink import Linker, block_on
-
     logging.getLogger("splink").setLevel(logging.ERROR)
     if len(frame) < 2:
         return Scored(
@@ -271,29 +282,24 @@ def score(
     db = db_api if db_api is not None else _db_api()
     table = db.register(frame, dataset_display_name="records")
     tf = {col: db.register(lookup) for col, lookup in people_frequencies(frame).items()}
+    doubt = None
     if train:
-        try:
-            linker = Linker(table, settings(), log_level=None)
-            _estimate_prior(linker)
-            linker.training.estimate_u_using_random_sampling(max_pairs=3e6, seed=seed)
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on("given", "birth_year"), estimate_without_term_frequencies=True
-            )
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on("surname_skel"), estimate_without_term_frequencies=True
-            )
-            # no level may be taken as impossible for a true pair: an m of 0 learnt from
-            # clean or small data would veto a real match on one disagreeing field
-            model = regularise(linker.misc.save_model_to_json())
-        except Exception as err:  # too little data to train on: fall back to the bundled model
-            logging.getLogger(__name__).warning(
-                "linkage training failed (%s); bundled model used", err
-            )
-            train, model = False, None
+        model = _trained(table, seed)
+        train = model is not None
+        doubt = implausible(model) if model is not None else None
     if model is None:
         model = json.loads(BUNDLED_MODEL.read_text())
     # the prior depends on how many records there are: (re-)estimate it on this data
     found, model = _calibrated(table, model, len(frame), tf)
+    if doubt is not None:
+        logging.getLogger(__name__).warning(
+            "trained linkage model implausible (%s); each pair scored by it and by the bundled"
+            " model, the higher probability kept",
+            doubt,
+        )
+        other, _ = _calibrated(table, json.loads(BUNDLED_MODEL.read_text()), len(frame), tf)
+        found = pd.concat([found, other], ignore_index=True).sort_values("probability")
+        found = found.drop_duplicates(["unique_id_l", "unique_id_r"], keep="last")
     found = found[found["probability"] >= threshold]
     out = pd.DataFrame(
         {
@@ -306,7 +312,54 @@ def score(
     swap = out["id_l"] > out["id_r"]
     out.loc[swap, ["id_l", "id_r"]] = out.loc[swap, ["id_r", "id_l"]].to_numpy()
     out = out.drop_duplicates(["id_l", "id_r"]).sort_values(["id_l", "id_r"], ignore_index=True)
-    return Scored(out, model, bool(train))
+    return Scored(out, model, bool(train), doubt)
+
+
+# an honest list rarely writes one person's surname or given name beyond all likeness
+# (a married name, two fields swapped): the bundled model puts it under 1% of true pairs.
+# A trained model that puts a quarter there has learnt some other class (people of one city
+# and year), not "the same person".
+IMPLAUSIBLE_DISAGREEMENT = 0.25
+
+
+def implausible(model: dict[str, Any]) -> str | None:
+    """Why a trained model cannot be describing one person's records (None when it can): the
+    m-probability of the surname or the given name disagreeing beyond every similarity level
+    above :data:`IMPLAUSIBLE_DISAGREEMENT`."""
+    reasons = []
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] not in ("surname", "given"):
+            continue
+        last = comparison["comparison_levels"][-1]
+        m = last.get("m_probability")
+        if m is not None and m > IMPLAUSIBLE_DISAGREEMENT:
+            reasons.append(
+                f"{comparison['output_column_name']} disagrees in {m:.0%} of true pairs"
+                f" (at most {IMPLAUSIBLE_DISAGREEMENT:.0%} is plausible)"
+            )
+    return "; ".join(reasons) or None
+
+
+def _trained(table: Any, seed: int) -> dict[str, Any] | None:
+    """The model trained on ``table``, or None when there is too little data to train on."""
+    from splink import Linker, block_on
+
+    try:
+        linker = Linker(table, settings(), log_level=None)
+        _estimate_prior(linker)
+        linker.training.estimate_u_using_random_sampling(max_pairs=3e6, seed=seed)
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("given", "birth_year"), estimate_without_term_frequencies=True
+        )
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("surname_skel"), estimate_without_term_frequencies=True
+        )
+        # no level may be taken as impossible for a true pair: an m of 0 learnt from
+        # clean or small data would veto a real match on one disagreeing field
+        return regularise(linker.misc.save_model_to_json())
+    except Exception as err:  # too little data to train on: fall back to the bundled model
+        logging.getLogger(__name__).warning("linkage training failed (%s); bundled model used", err)
+        return None
 
 
 def regularise(

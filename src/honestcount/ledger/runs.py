@@ -127,6 +127,7 @@ def link(
             "apart": int(len(apart)),
             "decided": int(len(decided)),
             "trained": scored.trained,
+            "model": scored.used(),
             "people": people,
             "thresholds": {
                 "review_low": review_low,

@@ -167,6 +167,7 @@ def validate(
         "rows_written": int(len(tags)),
         "people": true_people,
         "seconds": {"read": round(read_s, 1), "link": round(link_s, 1)},
+        "model": scored.used(),
         "readings": {},
         "lists": reports,
     }
