@@ -119,7 +119,10 @@ def test_a_voter_on_a_phone(vote_server):
             "#file",
             files=[{"name": "b.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps(1)}],
         )
-        page.wait_for_function("() => document.querySelectorAll('#receipt-list li').length >= 4")
+        page.wait_for_function(  # the photo's line on the receipt: "#<id> ..."
+            "() => [...document.querySelectorAll('#receipt-list li')]"
+            ".some(li => li.textContent.startsWith('#'))"
+        )
         page.wait_for_function(
             f"() => document.getElementById('queue').textContent === {text('be', 'web_sent')!r}"
         )

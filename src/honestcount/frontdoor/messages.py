@@ -95,6 +95,24 @@ _EN = {
     "web_none": "No station matches.",
     "web_refused": "Refused: {detail}",
     "web_uploading": "Uploading… {pct}%",
+    "web_verify": "Prove your number through the Telegram bot",
+    "web_verify_why": "Some elections count only proved numbers. It takes a minute.",
+    "web_verify_start": "Get a code through the bot",
+    "web_verify_open": "Open the bot",
+    "web_verify_command": "Or send this message to the bot:",
+    "web_verify_send": "Send this message to the bot:",
+    "web_verify_steps": "In the bot, share your contact: it shows a six-digit code. Type it here.",
+    "web_verify_code": "Code from the bot",
+    "web_verify_confirm": "Confirm the code",
+    "web_verify_wrong": "Wrong code: {n} tries left.",
+    "web_verify_closed": "This code can no longer be used: ask for a new one.",
+    "web_verify_not_yet": "Open the bot and share your contact first.",
+    "web_verify_offline": "No network: try again when you are online.",
+    "web_tier": "Number:",
+    "tier_none": "not proved",
+    "tier_bot_code": "proved through the Telegram bot",
+    "tier_messenger_contact": "proved by Telegram",
+    "tier_sms_code": "proved by SMS",
 }
 
 _RU = {
@@ -184,6 +202,28 @@ _RU = {
     "web_none": "Ни один участок не подходит.",
     "web_refused": "Отказано: {detail}",
     "web_uploading": "Загрузка… {pct}%",
+    "web_verify": "Подтвердите номер через Telegram-бота",
+    "web_verify_why": (
+        "На некоторых выборах учитываются только подтверждённые номера. Это займёт минуту."
+    ),
+    "web_verify_start": "Получить код через бота",
+    "web_verify_open": "Открыть бота",
+    "web_verify_command": "Или отправьте боту это сообщение:",
+    "web_verify_send": "Отправьте боту это сообщение:",
+    "web_verify_steps": (
+        "В боте поделитесь контактом: он покажет шестизначный код. Введите его здесь."
+    ),
+    "web_verify_code": "Код от бота",
+    "web_verify_confirm": "Подтвердить код",
+    "web_verify_wrong": "Неверный код: осталось попыток {n}.",
+    "web_verify_closed": "Этот код больше не действует: запросите новый.",
+    "web_verify_not_yet": "Сначала откройте бота и поделитесь контактом.",
+    "web_verify_offline": "Нет сети: попробуйте, когда появится связь.",
+    "web_tier": "Номер:",
+    "tier_none": "не подтверждён",
+    "tier_bot_code": "подтверждён через Telegram-бота",
+    "tier_messenger_contact": "подтверждён Telegram",
+    "tier_sms_code": "подтверждён по SMS",
 }
 
 _BE = {
@@ -272,6 +312,28 @@ _BE = {
     "web_none": "Ніводны ўчастак не адпавядае.",
     "web_refused": "Адмоўлена: {detail}",
     "web_uploading": "Запампоўка… {pct}%",
+    "web_verify": "Пацвердзіце нумар праз Telegram-бота",
+    "web_verify_why": (
+        "На некаторых выбарах улічваюцца толькі пацверджаныя нумары. Гэта зойме хвіліну."
+    ),
+    "web_verify_start": "Атрымаць код праз бота",
+    "web_verify_open": "Адкрыць бота",
+    "web_verify_command": "Або дашліце боту гэта паведамленне:",
+    "web_verify_send": "Дашліце боту гэта паведамленне:",
+    "web_verify_steps": (
+        "У боце падзяліцеся кантактам: ён пакажа шасцізначны код. Увядзіце яго тут."
+    ),
+    "web_verify_code": "Код ад бота",
+    "web_verify_confirm": "Пацвердзіць код",
+    "web_verify_wrong": "Няправільны код: засталося спроб {n}.",
+    "web_verify_closed": "Гэты код больш не дзейнічае: папытайце новы.",
+    "web_verify_not_yet": "Спачатку адкрыйце бота і падзяліцеся кантактам.",
+    "web_verify_offline": "Няма сеткі: паспрабуйце, калі з'явіцца сувязь.",
+    "web_tier": "Нумар:",
+    "tier_none": "не пацверджаны",
+    "tier_bot_code": "пацверджаны праз Telegram-бота",
+    "tier_messenger_contact": "пацверджаны Telegram",
+    "tier_sms_code": "пацверджаны праз SMS",
 }
 
 MESSAGES: dict[str, dict[str, str]] = {"en": _EN, "ru": _RU, "be": _BE}

@@ -5,7 +5,9 @@ origin). The browser finds the station itself (text folded as the public pages f
 nearest stations computed from the phone's location, which is never sent), downscales the
 ballot photo in a canvas (which drops its metadata) and keeps every submission in an
 IndexedDB queue with its idempotency key until the intake has answered, so nothing typed or
-photographed is lost to a dropped connection. A service worker keeps the page for offline
+photographed is lost to a dropped connection. A voter registered here proves the number
+with a one-time code from the Telegram bot (a link the voter follows; the page itself talks
+only to its own origin). A service worker keeps the page for offline
 use. ``/vote/{election}/status`` shows a station's published counts without JavaScript.
 """
 
@@ -24,6 +26,7 @@ from sqlalchemy import Engine, select
 
 from honestcount.frontdoor.messages import LANGUAGE_NAMES, LANGUAGES, MESSAGES
 from honestcount.frontdoor.stations import StationDirectory
+from honestcount.settings import FrontdoorSettings
 from honestcount.store import tables as t
 from honestcount.web.i18n import negotiate
 from honestcount.web.search import fold
@@ -91,12 +94,35 @@ def _languages(base: str, lang: str) -> str:
     return f'<nav class="langs">{links}</nav>'
 
 
-def _shell(election: dict[str, Any], lang: str) -> str:
+def _verify_section(m: dict[str, str]) -> str:
+    """Proving the number through the bot; the script fills in the challenge."""
+    e = html.escape
+    return f"""<section id="verify" hidden><h2>{e(m["web_verify"])}</h2>
+<p>{e(m["web_verify_why"])}</p>
+<button type="button" id="do-verify" class="secondary">{e(m["web_verify_start"])}</button>
+<div id="verify-go" hidden>
+<a id="verify-link" class="button" rel="noopener noreferrer" target="_blank" hidden>\
+{e(m["web_verify_open"])}</a>
+<p><span id="verify-say">{e(m["web_verify_command"])}</span> <code id="verify-command"></code></p>
+<p>{e(m["web_verify_steps"])}</p>
+<label for="code">{e(m["web_verify_code"])}</label>
+<input id="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12">
+<button type="button" id="do-confirm">{e(m["web_verify_confirm"])}</button></div>
+<p id="verify-result" role="status" aria-live="polite"></p></section>"""
+
+
+def _shell(election: dict[str, Any], lang: str, bot: str | None = None) -> str:
     m = MESSAGES[lang]
     e = html.escape
     eid = e(election["id"])
     config = json.dumps(
-        {"election": election["id"], "options": election["options"], "lang": lang, "m": m},
+        {
+            "election": election["id"],
+            "options": election["options"],
+            "lang": lang,
+            "m": m,
+            "bot": bot,
+        },
         ensure_ascii=False,
     ).replace("</", "<\\/")
     options = "".join(
@@ -122,6 +148,7 @@ def _shell(election: dict[str, Any], lang: str) -> str:
 <label for="file" class="sr">{e(m["web_photo"])}</label>
 <input id="file" type="file" accept="image/*" capture="environment">
 <progress id="progress" max="100" value="0" hidden></progress></section>
+{_verify_section(m)}
 <section id="receipt" hidden><h2>{e(m["web_receipt"])}</h2><ul id="receipt-list"></ul></section>
 <noscript><p>{e(m["web_no_js"])}</p></noscript>
 <form method="get" action="/vote/{eid}/status" class="status-form">
@@ -166,9 +193,11 @@ def _status_body(engine: Engine, election: dict[str, Any], station: str, lang: s
     return f"<h1>{e(m['web_status_title'])} {e(station)}</h1>{rows}"
 
 
-def vote_router(engine: Engine) -> APIRouter:
-    """The ``/vote`` pages on the store behind ``engine`` (the intake API is at /api/v1)."""
+def vote_router(engine: Engine, settings: FrontdoorSettings | None = None) -> APIRouter:
+    """The ``/vote`` pages on the store behind ``engine`` (the intake API is at /api/v1);
+    ``settings.bot_username`` (else the environment's) names the bot that proves numbers."""
     router = APIRouter(include_in_schema=False)
+    bot = (settings or FrontdoorSettings()).bot_username
 
     @router.get("/vote")
     def elections(request: Request, lang: str | None = Query(None, max_length=8)) -> Response:
@@ -197,7 +226,7 @@ def vote_router(engine: Engine) -> APIRouter:
         if election is None:
             return HTMLResponse("not found", status_code=404, headers=HEADERS)
         chosen = page_language(request, lang)
-        return _page(chosen, MESSAGES[chosen]["web_title"], _shell(election, chosen))
+        return _page(chosen, MESSAGES[chosen]["web_title"], _shell(election, chosen, bot))
 
     @router.get("/vote/{election_id}/stations.json")
     def stations(election_id: str) -> Response:

@@ -75,6 +75,7 @@
   function apply(item, body) {
     if (item.kind === "register") {
       state.token = body.token; state.account = body.account_id; state.station = body.station_id;
+      state.verification = body.verification;
     } else if (item.kind === "declare") {
       state.option = body.option_id;
     } else if (item.kind === "photo") {
@@ -82,7 +83,7 @@
       state.photos.push({ id: body.photo_id, side: item.side, status: body.status });
       $("progress").hidden = true;
     }
-    save(); receipt();
+    save(); steps();
   }
   var flushing = false;
   function flush() {
@@ -207,10 +208,53 @@
     });
   });
 
+  // ------------------------------------------------------- proving the number
+  // Not queued: the voter is at the phone, switching to the bot and back, so each step is
+  // asked now and its answer shown at once.
+  function ask(path, json) {
+    return request({ kind: "verify", path: path, json: json, key: newKey() });
+  }
+  function said(key, fields) { $("verify-result").textContent = m(key, fields || {}); }
+  $("do-verify").addEventListener("click", function () {
+    ask("/me/verification", {}).then(function (r) {
+      if (r.status !== 200) { return said(r.status ? "web_refused" : "web_verify_offline", { detail: r.status }); }
+      state.challenge = r.body.challenge; save();
+      $("verify-result").textContent = ""; offerBot();
+    });
+  });
+  function offerBot() {
+    var command = "/start " + state.challenge;
+    $("verify-command").textContent = command;
+    if (cfg.bot) {
+      $("verify-link").href = "https://t.me/" + cfg.bot + "?start=" + encodeURIComponent(state.challenge);
+    }
+    $("verify-link").hidden = !cfg.bot;
+    $("verify-say").textContent = cfg.m[cfg.bot ? "web_verify_command" : "web_verify_send"];
+    $("verify-go").hidden = false;
+  }
+  $("do-confirm").addEventListener("click", function () {
+    var code = $("code").value.replace(/\s+/g, "");
+    if (!code || !state.challenge) { return; }
+    ask("/me/verification/confirm", { challenge: state.challenge, code: code }).then(function (r) {
+      if (r.status === 200 && r.body.verified) {
+        state.verification = r.body.verification; delete state.challenge; save();
+        $("code").value = ""; $("verify-go").hidden = true;
+        return steps();  // the receipt says how the number was proved
+      }
+      if (r.status === 403 && r.body.attempts_left > 0) { return said("web_verify_wrong", { n: r.body.attempts_left }); }
+      if (r.status === 409) { return said("web_verify_not_yet"); }
+      if (r.status === 0) { return said("web_verify_offline"); }
+      delete state.challenge; save(); $("verify-go").hidden = true;  // used, expired or closed
+      said("web_verify_closed");
+    });
+  });
+  function unproved() { return !state.verification || state.verification === "none"; }
+
   function receipt() {
     var list = $("receipt-list"); list.textContent = "";
     var name = cfg.options.filter(function (o) { return o[0] === state.option; })[0];
-    [[cfg.m.web_account, state.account], ["⌂", state.station], ["✓", name ? name[1] : ""]]
+    var tier = state.account ? cfg.m["tier_" + (state.verification || "none")] || state.verification : "";
+    [[cfg.m.web_account, state.account], [cfg.m.web_tier, tier], ["⌂", state.station], ["✓", name ? name[1] : ""]]
       .concat(state.photos.map(function (p) { return ["#" + p.id, (cfg.m[p.side] || p.side) + ": " + (cfg.m[p.status] || p.status)]; }))
       .forEach(function (row) {
         if (row[1] === undefined || row[1] === "") { return; }
@@ -222,6 +266,8 @@
     $("register").hidden = !!state.station;
     $("declare").hidden = !state.station;
     $("photo").hidden = !state.option;
+    $("verify").hidden = !(state.account && unproved());
+    if (state.challenge && unproved()) { offerBot(); }
     receipt();
   }
   steps(); show(); flush();
