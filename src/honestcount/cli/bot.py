@@ -11,6 +11,14 @@ from honestcount.cli.common import ElectionOpt, app, engine, err, run_guarded
 bot_app = typer.Typer(help="Messenger bots in front of the intake API.", no_args_is_help=True)
 app.add_typer(bot_app, name="bot")
 
+IntakeOpt = Annotated[
+    str | None,
+    typer.Option("--intake", help="The intake API (default: HONESTCOUNT_FRONTDOOR_INTAKE_URL)."),
+]
+ListenOpt = Annotated[
+    str, typer.Option("--listen", help="HOST:PORT the webhook server listens on.")
+]
+
 
 @bot_app.command("telegram")
 def telegram(
@@ -23,15 +31,8 @@ def telegram(
             "polling, which needs no public address.",
         ),
     ] = None,
-    intake: Annotated[
-        str | None,
-        typer.Option(
-            "--intake", help="The intake API (default: HONESTCOUNT_FRONTDOOR_INTAKE_URL)."
-        ),
-    ] = None,
-    listen: Annotated[
-        str, typer.Option("--listen", help="HOST:PORT the webhook server listens on.")
-    ] = "127.0.0.1:8081",
+    intake: IntakeOpt = None,
+    listen: ListenOpt = "127.0.0.1:8081",
 ) -> None:
     """Run the Telegram bot for an election (token: HONESTCOUNT_TELEGRAM_TOKEN)."""
     import asyncio
@@ -100,15 +101,8 @@ def viber(
             "to --listen); Viber has no long polling.",
         ),
     ],
-    intake: Annotated[
-        str | None,
-        typer.Option(
-            "--intake", help="The intake API (default: HONESTCOUNT_FRONTDOOR_INTAKE_URL)."
-        ),
-    ] = None,
-    listen: Annotated[
-        str, typer.Option("--listen", help="HOST:PORT the webhook server listens on.")
-    ] = "127.0.0.1:8082",
+    intake: IntakeOpt = None,
+    listen: ListenOpt = "127.0.0.1:8082",
 ) -> None:
     """Run the Viber bot for an election (token: HONESTCOUNT_VIBER_TOKEN). Viber does not say
     whose number a contact card is, so its voters register unverified."""
