@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pytest
 import uvicorn
 from PIL import Image
 
@@ -149,3 +150,15 @@ async def running_bot(
     finally:
         await intake.aclose()
         await telegram.stop()
+
+
+def assert_no_axe_violation(page) -> None:
+    """axe-core finds no serious or critical violation on the page."""
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
+    results = axe.Axe().run(page)
+    bad = [
+        (v["id"], v["impact"], len(v["nodes"]))
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not bad, bad

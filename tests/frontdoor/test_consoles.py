@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from frontdoor.helpers import ELECTION, IntakeServer, ballot, intake_env
+from frontdoor.helpers import ELECTION, IntakeServer, assert_no_axe_violation, ballot, intake_env
 from honestcount.frontdoor.console_messages import CONSOLE_MESSAGES
 from honestcount.frontdoor.consoles import console_page, consoles_router, rules_doc
 from honestcount.intake import create_account
@@ -167,14 +167,8 @@ def phone():
 
 
 def assert_accessible(page) -> None:
-    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
-    results = axe.Axe().run(page)
-    bad = [
-        (v["id"], v["impact"], len(v["nodes"]))
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert not bad, bad
+    """axe-core finds no serious or critical violation, and nothing scrolls sideways."""
+    assert_no_axe_violation(page)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways ({width}px)"
 

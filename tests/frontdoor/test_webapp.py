@@ -11,7 +11,7 @@ import pytest
 from PIL import ExifTags, Image
 from sqlalchemy import select
 
-from frontdoor.helpers import ELECTION, MINSK, IntakeServer, intake_env
+from frontdoor.helpers import ELECTION, MINSK, IntakeServer, assert_no_axe_violation, intake_env
 from honestcount.frontdoor.messages import text
 from honestcount.store import tables as t
 
@@ -60,16 +60,7 @@ def vote_server(tmp_path, monkeypatch):
     server.close()
 
 
-def assert_accessible(page) -> None:
-    """axe-core finds no serious or critical violation."""
-    axe = pytest.importorskip("axe_playwright_python.sync_playwright")
-    results = axe.Axe().run(page)
-    bad = [
-        (v["id"], v["impact"], len(v["nodes"]))
-        for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert not bad, bad
+assert_accessible = assert_no_axe_violation
 
 
 def stored(server):

@@ -22,10 +22,9 @@ from sqlalchemy import Engine, select
 
 from honestcount.checks.rules import rules_for
 from honestcount.frontdoor.console_messages import CONSOLE_MESSAGES
-from honestcount.frontdoor.messages import LANGUAGE_NAMES
 from honestcount.frontdoor.protocol_labels import labels
 from honestcount.frontdoor.stations import StationDirectory
-from honestcount.frontdoor.webapp import page_language
+from honestcount.frontdoor.webapp import language_links, page_language
 from honestcount.store import tables as t
 
 STATIC = Path(__file__).with_name("static") / "consoles"
@@ -55,15 +54,6 @@ ROLES = {
     "moderate": ("moderator", "admin"),
     "admin": ("admin",),
 }
-
-
-def _languages(path: str, lang: str) -> str:
-    links = " · ".join(
-        f'<a href="{path}?lang={code}"{" aria-current=true" if code == lang else ""}>'
-        f"{html.escape(name)}</a>"
-        for code, name in LANGUAGE_NAMES.items()
-    )
-    return f'<nav class="langs" aria-label="Language">{links}</nav>'
 
 
 def _field(ident: str, label: str, attrs: str = "") -> str:
@@ -188,7 +178,7 @@ def console_page(console: str, lang: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{e(m[console])} · honestcount</title>"
         '<link rel="stylesheet" href="/consoles/console.css"></head>'
-        f'<body class="c-{console}"><main>{_languages("/" + console, lang)}'
+        f'<body class="c-{console}"><main>{language_links("/" + console, lang)}'
         f"<h1>{e(m[console])}</h1>"
         f'<form id="signin" class="signin">{token}'
         f'<button type="submit">{e(m["sign_in"])}</button></form>'

@@ -85,13 +85,14 @@ def _page(lang: str, title: str, body: str) -> HTMLResponse:
     return HTMLResponse(document, headers=HEADERS)
 
 
-def _languages(base: str, lang: str) -> str:
+def language_links(path: str, lang: str) -> str:
+    """The language switch of the voter app and the staff consoles."""
     links = " · ".join(
-        f'<a href="{base}?lang={code}"{" aria-current=true" if code == lang else ""}>'
+        f'<a href="{path}?lang={code}"{" aria-current=true" if code == lang else ""}>'
         f"{html.escape(name)}</a>"
         for code, name in LANGUAGE_NAMES.items()
     )
-    return f'<nav class="langs">{links}</nav>'
+    return f'<nav class="langs" aria-label="Language">{links}</nav>'
 
 
 def _verify_section(m: dict[str, str]) -> str:
@@ -129,7 +130,7 @@ def _shell(election: dict[str, Any], lang: str, bot: str | None = None) -> str:
         f'<label class="opt"><input type="radio" name="option" value="{e(o[0])}"> {e(o[1])}</label>'
         for o in election["options"]
     )
-    return f"""{_languages(f"/vote/{eid}", lang)}
+    return f"""{language_links(f"/vote/{eid}", lang)}
 <h1>{e(m["web_title"])}</h1><p class="muted">{e(election["name"])}</p>
 <p>{e(m["web_intro"])}</p>
 <p id="queue" role="status" aria-live="polite"></p>

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -87,6 +87,9 @@ from honestcount.intake.models import (
 from honestcount.intake.security import Role, retry_after
 from honestcount.settings import IntakeSettings
 from honestcount.storage import HashKeyedStore, PhotoStore, SealedStore
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The largest JSON document any operation needs (a protocol of 256 options with long names
 # is under 48 KB): a bigger body is refused with 413 before it is read.
@@ -279,15 +282,11 @@ def election(election_id: ElectionPath, ix: IX, _channel: Anonymous) -> dict:
 def counts(election_id: ElectionPath, ix: IX, _channel: Anonymous) -> dict:
     ix.election(election_id)
     frame = publishable_counts(ix.reader, election_id, ix.settings)
-    records = [
-        {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-        for row in frame.to_dict("records")
-    ]
     return {
         "election_id": election_id,
         "embargoed": frame.attrs["embargoed"],
         "min_group_size": frame.attrs["min_group_size"],
-        "counts": records,
+        "counts": _records(frame),
     }
 
 
@@ -299,8 +298,12 @@ def counts(election_id: ElectionPath, ix: IX, _channel: Anonymous) -> dict:
 def counts_by_tier(election_id: ElectionPath, ix: IX, _channel: Anonymous) -> dict:
     ix.election(election_id)
     frame = publishable_tier_counts(ix.reader, election_id, ix.settings)
-    cells = frame.astype(object).where(frame.notna(), None)  # a withheld cell is null
-    return {"election_id": election_id, **frame.attrs, "counts": cells.to_dict("records")}
+    return {"election_id": election_id, **frame.attrs, "counts": _records(frame)}
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows of a counts frame for JSON: a withheld (missing) cell is null."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 # ---------------------------------------------------------------------- voters

@@ -240,11 +240,6 @@ class Intake:
         limiter = SharedRateLimiter(reader) if shared else RateLimiter()
         return cls(settings, reader, writer, photos, key, limiter=limiter, staging=staging)
 
-    @property
-    def limits_shared(self) -> bool:
-        """Whether the rate limits live in the database (a check is a round trip)."""
-        return isinstance(self.limiter, SharedRateLimiter)
-
     def close(self) -> None:
         if self.declarations is not None:
             self.declarations.close()
@@ -343,17 +338,14 @@ class Intake:
             buckets.append((f"acct:{account.id}", self.settings.account_per_minute, None))
         return buckets
 
-    def check_rate(self, account: Account | None, address: str | None) -> None:
-        wait = self.limiter.take_all(self.rate_buckets(account, address))
-        if wait > 0:
-            raise RateLimited("too many requests; retry later", wait)
-
     async def check_rate_async(self, account: Account | None, address: str | None) -> None:
-        """:meth:`check_rate` on the event loop; shared limits are taken in batches."""
-        if not isinstance(self.limiter, SharedRateLimiter):
-            self.check_rate(account, address)  # in memory: no waiting
-            return
-        wait = await self.limiter.take_all_async(self.rate_buckets(account, address))
+        """Take a token from each of the request's buckets, on the event loop: in memory at
+        once, shared limits in batches."""
+        buckets = self.rate_buckets(account, address)
+        if isinstance(self.limiter, SharedRateLimiter):
+            wait = await self.limiter.take_all_async(buckets)
+        else:
+            wait = self.limiter.take_all(buckets)
         if wait > 0:
             raise RateLimited("too many requests; retry later", wait)
 

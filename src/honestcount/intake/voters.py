@@ -266,10 +266,10 @@ async def declare_async(
 ) -> Outcome:
     """:func:`declare` for the event loop: on PostgreSQL the declaration joins the process's
     next batch (:class:`~.batch.DeclarationBatcher`); elsewhere it runs on a thread."""
-    cached = ix.elections.get(election_id) is not None and ix.rules.get(election_id) is not None
     if not batched(ix):
         return await run_in_threadpool(declare, ix, voter, election_id, option_id, key, channel)
-    if cached:  # no database read: checked here, without a thread hand-off
+    # With the election cached the check needs no database read: done here, no thread hand-off.
+    if ix.elections.get(election_id) is not None and ix.rules.get(election_id) is not None:
         check_declaration(ix, voter, election_id, option_id)
     else:
         await run_in_threadpool(check_declaration, ix, voter, election_id, option_id)

@@ -26,25 +26,17 @@ ABROAD = "abroad"
 
 def hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """The convex hull of ``points`` (x, y), counter-clockwise, without repeating the first
-    point (Andrew's monotone chain); fewer than three distinct points give what there is."""
+    point; fewer than three distinct points, or points on one line, give their ends."""
+    from scipy.spatial import ConvexHull, QhullError
+
     pts = sorted(set(points))
     if len(pts) < 3:
         return pts
-
-    def cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
-        return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-
-    lower: list[tuple[float, float]] = []
-    upper: list[tuple[float, float]] = []
-    for p in pts:
-        while len(lower) >= 2 and cross(lower[-2], lower[-1], p) <= 0:
-            lower.pop()
-        lower.append(p)
-    for p in reversed(pts):
-        while len(upper) >= 2 and cross(upper[-2], upper[-1], p) <= 0:
-            upper.pop()
-        upper.append(p)
-    return lower[:-1] + upper[:-1]
+    try:
+        corners = ConvexHull(np.asarray(pts, dtype=float)).vertices
+    except QhullError:  # all on one line: no area to outline
+        return [pts[0], pts[-1]]
+    return [pts[i] for i in corners]
 
 
 def core(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
