@@ -88,3 +88,44 @@ def test_lacinka_soft_c_without_diacritics():
     assert names.fold("Kaciaryna") == names.fold("Katsiaryna")
     assert names.given_canonical("Kaciaryna") == names.given_canonical("Екатерина")
     assert names.fold("Viktor") == names.fold("Victor")
+
+
+def _namesakes_and_one_without_a_year(weak: dict[tuple[int, int], float], source: int = 4):
+    """Ivan Ivanov born 1980 (records 1, 2) and another born 1995 (3, 4), each found on two
+    lists with certainty, and record 5, an Ivan Ivanov without a year on list ``source``,
+    weakly like some of them (``weak``: pair -> probability)."""
+    frame = _records(
+        [(1, 1, "", "ivan", 1980), (2, 2, "", "ivan", 1980), (3, 1, "", "ivan", 1995),
+         (4, 3, "", "ivan", 1995), (5, source, "", "ivan", None)]
+    )  # fmt: skip
+    strong = {(1, 2): 0.99, (3, 4): 0.99, **weak}
+    pairs = pd.DataFrame(
+        [(a, b, p) for (a, b), p in strong.items()], columns=["id_l", "id_r", "probability"]
+    )
+    by_id = frame.set_index("unique_id")
+    apart = conflicts(frame["unique_id"], by_id["birth_year"], by_id["given"], pairs)
+    return clusterings(frame["unique_id"], pairs, sources=by_id["source"], apart=apart)
+
+
+def test_a_record_likely_one_of_several_namesakes_is_not_one_more_person():
+    # below even odds with each Ivan (0.45: odds 0.82; 0.40: 0.67), above even odds of being
+    # one of them (1.49)
+    readings = _namesakes_and_one_without_a_year({(2, 5): 0.45, (4, 5): 0.40})
+    best = readings["best"]
+    assert best.nunique() == 2
+    assert best[5] == best[1] == best[2] != best[3]  # it joins the likelier, and only it
+    # the strict reading keeps the uncertain record apart; the range still holds the best
+    assert readings["high"].nunique() == 3
+    assert readings["low"].nunique() <= 2
+
+
+def test_one_weak_candidate_is_not_enough():
+    best = _namesakes_and_one_without_a_year({(2, 5): 0.45})["best"]
+    assert best.nunique() == 3 and best[5] not in (best[1], best[3])
+
+
+def test_a_namesake_already_on_the_records_list_is_no_candidate():
+    # record 5 is on list 3, which already names the 1995 Ivan (record 4) and their own pair
+    # was not even plausible: only the 1980 Ivan is left, at 0.45 (odds 0.82 < 1)
+    best = _namesakes_and_one_without_a_year({(2, 5): 0.45, (3, 5): 0.45}, source=3)["best"]
+    assert best.nunique() == 3 and best[5] not in (best[1], best[3])

@@ -66,3 +66,25 @@ def test_one_person_per_list_keeps_namesakes_apart():
     assert best[1] == best[3] != best[2]  # the stronger link wins; 2 stays apart
     assert readings["low"].nunique() == 1  # the low reading merges every plausible pair
     assert readings["high"].nunique() == 3
+
+
+def test_initials_of_a_diminutive_are_compared_without_a_year():
+    """A court schedule's "Романов Л." (Л. for Лёша) and a list's "Ramanau Aliaksei": no year
+    on either, initials that differ as written: only the skeleton and the initial of another
+    form of the name join them."""
+    from honestcount.ledger.names import split_full_name
+
+    cells = ["Романов Л.", "Ramanau Aliaksei", "Романов Сергей"]
+    rows = []
+    for uid, cell in enumerate(cells, start=1):
+        p = split_full_name(cell)
+        rows.append({"unique_id": uid, "source": uid, "surname": p.surname,
+                     "surname_skel": p.surname_skeleton, "given": p.given or None,
+                     "given_initial": p.given_initial, "patronymic": None, "birth_year": None,
+                     "place": "Minsk", "detained_day": 737647})  # fmt: skip
+    pairs = score(feature_frame(rows), train=False, threshold=0.0).pairs
+    found = dict(
+        zip(zip(pairs["id_l"], pairs["id_r"], strict=True), pairs["probability"], strict=True)
+    )
+    assert (1, 2) in found  # Л. may be Алексей (Лёша): compared, on the skeleton alone
+    assert found[(1, 2)] > found.get((1, 3), 0.0)  # Л. is no form of Сергей

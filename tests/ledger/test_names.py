@@ -134,3 +134,30 @@ def test_years_and_ages_glued_to_the_name(cell):
     parts = split_full_name(cell)
     assert (parts.surname, parts.given) == ("lukashevich", "ivan")
     assert year_in_text(cell) or age_in_text(cell)
+
+
+@pytest.mark.parametrize(
+    ("lacinka", "cyrillic"),
+    [("Zaicanienka Kanstancin", "Зайцаненка Канстанцін"),
+     ("Sidarecuk Arciom", "Сидорецук Артём"),
+     ("Hrynievicki Mikalaj", "Гриневицкий Николай")],
+)  # fmt: skip
+def test_lacinka_c_is_ts_in_a_surname_without_any_diacritic(lacinka, cyrillic):
+    latin, cyr = split_full_name(lacinka), split_full_name(cyrillic)
+    assert skeleton(latin.surname) == skeleton(cyr.surname)
+    assert latin.given == cyr.given
+
+
+def test_an_english_c_in_a_given_name_is_still_k():
+    assert split_full_name("Victor Kovalenko").given == split_full_name("Виктор Коваленко").given
+
+
+def test_lacinka_ch_in_a_given_name_is_kh():
+    # Лёха written in łacinka without diacritics: ch is х, not ч
+    assert given_canonical("Locha") == given_canonical("Лёха") == given_canonical("Алексей")
+
+
+@pytest.mark.parametrize("cell", ["Vola Zhuravlacheva", "Zhuravlacheva Vola"])
+def test_an_unknown_given_name_leaves_the_surname_to_its_ending(cell):
+    # "Vola" is Volha with a letter lost: no given name of the table, in either order
+    assert split_full_name(cell).surname == "zhuravlacheva"

@@ -87,6 +87,15 @@ def feature_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     frame["source"] = frame["source"].astype("int64")
     # the letters an initial of each record's given name may be written with (Катя: К)
     frame["given_initials"] = [given_initials(g) if g else None for g in frame["given"]]
+    # for the blocking rules of :data:`INITIALS`: the skeleton of records with initials only,
+    # and the other letters a full given name's initial may be written with
+    frame["initials_skel"] = frame["surname_skel"].where(frame["given"].isna(), None)
+    other = [
+        sorted(set(letters) - {own}) if isinstance(letters, str) else []
+        for letters, own in zip(frame["given_initials"], frame["given_initial"], strict=True)
+    ]
+    for k in (0, 1):
+        frame[f"initial_alt{k + 1}"] = [o[k] if len(o) > k else None for o in other]
     return frame
 
 
@@ -106,6 +115,14 @@ BLOCKING = [
     ("given_initial", "birth_year", "substr(surname_skel, 1, 3)"),
     ("given_initial", "birth_year", "substr(surname_skel, -3, 3)"),
 ]
+# a record with initials only (court schedules) whose initial is that of another form of the
+# name (Ж. for Евгений, via Женя), often without a birth year: no rule above need hold. Each
+# way, and for each of two other letters: equalities only, so that the database joins on them
+INITIALS = [
+    f'l."initials_skel" = r."surname_skel" AND l."given_initial" = r."initial_alt{k}"'
+    if left else f'l."surname_skel" = r."initials_skel" AND l."initial_alt{k}" = r."given_initial"'
+    for k in (1, 2) for left in (True, False)
+]  # fmt: skip
 
 
 def settings() -> Any:
@@ -113,6 +130,7 @@ def settings() -> Any:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
+    from splink.blocking_rule_library import CustomRule
 
     surname = cl.CustomComparison(
         output_column_name="surname",
@@ -188,7 +206,11 @@ def settings() -> Any:
         output_column_name="source",
         comparison_levels=[cll.ExactMatchLevel("source"), cll.ElseLevel()],
     )
-    blocking: list[Any] = [block_on(*rule) for rule in BLOCKING]
+    # the raw rules are DuckDB's SQL: Splink rewrites them for another backend (on Spark a
+    # double-quoted name is a string)
+    blocking: list[Any] = [block_on(*rule) for rule in BLOCKING] + [
+        CustomRule(rule, sql_dialect="duckdb") for rule in INITIALS
+    ]
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
@@ -431,7 +453,7 @@ def _calibrated(
     from splink import Linker
 
     total = records * (records - 1) / 2
-    model = json.loads(json.dumps(model))
+    model = in_dialect(table, json.loads(json.dumps(model)))
     prior = model["probability_two_random_records_match"]
     linker = _with_frequencies(Linker(table, model, log_level=None), tf)
     found = linker.inference.predict(threshold_match_probability=1e-6, warning_mode="never")
@@ -448,6 +470,30 @@ def _calibrated(
     weight = evidence + np.log2(prior / (1 - prior))
     found = found.assign(weight=weight, probability=1 / (1 + np.exp2(-weight)))
     return found, model
+
+
+def in_dialect(table: Any, model: dict[str, Any]) -> dict[str, Any]:
+    """``model`` with this version's blocking rules, and its SQL in the dialect of the
+    backend ``table`` is registered in.
+
+    The candidate pairs are this version's whichever model scores them (the bundled model
+    keeps the rules it was trained with). Splink runs a saved model's conditions as they are
+    written, and on Spark the bundled model's DuckDB SQL (``"surname_l" = "surname_r"``)
+    compares two strings: a model saved on another backend takes its conditions from
+    :func:`settings`, whose comparisons and levels it follows one for one."""
+    dialect = table.db_api.sql_dialect.sql_dialect_str
+    fresh = settings().create_settings_dict(dialect)
+    rules = "blocking_rules_to_generate_predictions"
+    model[rules] = fresh[rules]
+    if (model.get("sql_dialect") or "duckdb") == dialect:
+        return model
+    model["sql_dialect"] = dialect
+    for mine, theirs in zip(model["comparisons"], fresh["comparisons"], strict=True):
+        if mine["output_column_name"] != theirs["output_column_name"]:
+            raise ValueError(f"{mine['output_column_name']} is not a comparison of settings()")
+        for level, new in zip(mine["comparison_levels"], theirs["comparison_levels"], strict=True):
+            level["sql_condition"] = new["sql_condition"]
+    return model
 
 
 def _estimate_prior(linker: Any) -> None:
@@ -503,14 +549,19 @@ class _People:
                         return False
         return True
 
-    def join(self, a: int, b: int, forced: bool) -> None:
-        ra, rb = self.find(a), self.find(b)
+    def may_join(self, ra: int, rb: int, forced: bool = False) -> bool:
+        """Whether the groups with roots ``ra`` and ``rb`` may become one person."""
         if ra == rb or (not forced and not self._same_list_ok(ra, rb)):
-            return
-        if self.refuses.get(ra, set()) & self.holds.get(rb, set()) or self.refuses.get(
-            rb, set()
-        ) & self.holds.get(ra, set()):
-            return
+            return False
+        return not (
+            self.refuses.get(ra, set()) & self.holds.get(rb, set())
+            or self.refuses.get(rb, set()) & self.holds.get(ra, set())
+        )
+
+    def join(self, a: int, b: int, forced: bool) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if not self.may_join(ra, rb, forced):
+            return False
         if self.lists is not None:
             if sum(map(len, self.lists[ra].values())) < sum(map(len, self.lists[rb].values())):
                 ra, rb = rb, ra
@@ -521,6 +572,49 @@ class _People:
         if rb in self.holds or rb in self.refuses:
             self.holds.setdefault(ra, set()).update(self.holds.pop(rb, set()))
             self.refuses.setdefault(ra, set()).update(self.refuses.pop(rb, set()))
+        return True
+
+    def roots(self) -> np.ndarray:
+        return np.array([self.find(i) for i in range(len(self.parent))], dtype="int64")
+
+    def attach(self, left: np.ndarray, right: np.ndarray, prob: np.ndarray) -> int:
+        """Join each group to the likeliest other when it is more likely than not to be one
+        of them: the odds that it is *some* person already found are the sum of the odds of
+        each candidate person (a group's odds with a person: its strongest pair with them).
+
+        Pairwise, a record of a name that several people bear (and no birth year) is below
+        even odds with each of them, and would count as one more person. One pass over the
+        pairs ``left``-``right`` (record positions) with probabilities ``prob`` below one;
+        groups that took part in a join wait for the next pass. Returns the joins made."""
+        roots = self.roots()
+        a, b = roots[left], roots[right]
+        differ = a != b
+        odds = prob[differ] / (1 - prob[differ])
+        frame = pd.DataFrame({"a": a[differ], "b": b[differ], "odds": odds,
+                              "x": left[differ], "y": right[differ]})  # fmt: skip
+        both = pd.concat([frame, frame.rename(columns={"a": "b", "b": "a", "x": "y", "y": "x"})])
+        strongest = both.sort_values("odds", ascending=False, kind="stable")
+        strongest = strongest.drop_duplicates(["a", "b"])
+        pairs = zip(strongest["a"].tolist(), strongest["b"].tolist(), strict=True)
+        strongest = strongest[np.array([self.may_join(i, j) for i, j in pairs], dtype=bool)]
+        likeliest = strongest.drop_duplicates("a").set_index("a")
+        likeliest = likeliest.assign(total=strongest.groupby("a")["odds"].sum())
+        likeliest = likeliest[likeliest["total"] > 1].sort_values("total", ascending=False)
+        touched: set[int] = set()
+        joins = 0
+        for group, other, x, y in zip(
+            likeliest.index.tolist(),
+            likeliest["b"].tolist(),
+            likeliest["x"].tolist(),
+            likeliest["y"].tolist(),
+            strict=True,
+        ):
+            if group in touched or other in touched:
+                continue
+            if self.join(x, y, forced=False):
+                touched.update((group, other))
+                joins += 1
+        return joins
 
 
 def clusters(
@@ -532,6 +626,7 @@ def clusters(
     confirmed: pd.DataFrame | None = None,
     rejected: pd.DataFrame | None = None,
     duplicate: float | None = None,
+    attach_from: float | None = None,
 ) -> pd.Series:
     """Group records into people: record id -> cluster number.
 
@@ -542,6 +637,10 @@ def clusters(
     names them twice on purpose (detained twice) or by mistake, and this is what keeps two
     namesakes apart when one of them has no birth year. Records of a rejected pair never
     end up in one person, even through other records.
+
+    With ``attach_from``, groups are then joined along the weaker pairs (from
+    ``attach_from`` up to ``threshold``) when they are more likely than not to be one of the
+    people already found (see :meth:`_People.attach`), until no more join.
     """
     ids = np.asarray(ids, dtype="int64")
     index = pd.Index(ids)
@@ -580,8 +679,14 @@ def clusters(
     for a, b, p in zip(left.tolist(), right.tolist(), prob.tolist(), strict=True):
         if a >= 0 and b >= 0:
             people.join(a, b, forced=p > 1.0)
-    roots = np.array([people.find(i) for i in range(len(ids))])
-    _, labels = np.unique(roots, return_inverse=True)
+    if attach_from is not None:
+        weak = pairs[pairs["probability"].between(attach_from, threshold, inclusive="left")]
+        wl = index.get_indexer(weak["id_l"].to_numpy())
+        wr = index.get_indexer(weak["id_r"].to_numpy())
+        known = (wl >= 0) & (wr >= 0)
+        while people.attach(wl[known], wr[known], weak["probability"].to_numpy()[known]):
+            pass
+    _, labels = np.unique(people.roots(), return_inverse=True)
     return pd.Series(labels, index=ids, name="cluster")
 
 
@@ -590,10 +695,10 @@ def conflicts(
     years: pd.Series,
     given: pd.Series,
     pairs: pd.DataFrame,
-    threshold: float = BEST,
+    threshold: float = REVIEW_LOW,
 ) -> pd.DataFrame:
     """Pairs of records that could be put in one person through others (one component of
-    the links from ``threshold`` up) but cannot be one person: birth years (``years``:
+    the pairs from ``threshold`` up) but cannot be one person: birth years (``years``:
     record id -> year) more than :data:`YEARS_APART` apart, or two different given names of
     the name table (``given``: record id -> canonical name). Two namesakes each linked to a
     third record without a year or a full name must not become one person through it.
@@ -626,7 +731,10 @@ def clusterings(
     * ``low``: every pair that might be the same person (from ``low`` up) is merged, with no
       one-per-list rule and no check of birth years: the fewest people the lists can
       describe;
-    * ``best``: pairs more likely the same than not are merged;
+    * ``best``: pairs more likely the same than not are merged, then each group that is more
+      likely than not to be one of the people found joins the likeliest of them (the odds
+      of several candidates add up: a record of a name that several people bear, without a
+      birth year, is one of them rather than one more person);
     * ``high``: only pairs at ``high`` or above (and confirmed ones) are merged, uncertain
       pairs kept apart: the most people.
 
@@ -649,6 +757,7 @@ def clusterings(
             confirmed=confirmed,
             rejected=rejected if name == "low" else strict,
             duplicate=low,
+            attach_from=low if name == "best" else None,
         )
         for name, t in (("low", low), ("best", best), ("high", high))
     }

@@ -129,6 +129,19 @@ def fold(text: str) -> str:
     return word
 
 
+_LONE_C = re.compile(r"c(?![hz])", re.IGNORECASE)
+
+
+def fold_surname(word: str) -> str:
+    """:func:`fold` for a surname: a Latin ``c`` not before ``h`` or ``z`` is łacinka's ц
+    (``Zaicau`` for Зайцаў, ``Hrynievicki``) even without any diacritic in the word.
+    Passport, ICAO and press forms write ц and к as ``ts`` and ``k``; only given names have
+    English forms with ``c`` (Victor, Nicolai), and those are read by the name table."""
+    if not has_cyrillic(word):
+        word = _LONE_C.sub("ts", word)
+    return fold(word)
+
+
 _SKELETON_RULES = [
     (re.compile(p), r)
     for p, r in (
@@ -248,6 +261,12 @@ def given_canonical(word: str) -> str | None:
         return None
     if folded in _GIVEN_LOOKUP:
         return _GIVEN_LOOKUP[folded]
+    as_kh = word.replace("ch", "kh").replace("Ch", "Kh").replace("CH", "KH")
+    if as_kh != word and not has_cyrillic(word):
+        # łacinka's ch is х (Locha: Лёха) even in a word without any diacritic
+        as_kh_name = given_canonical(as_kh)
+        if as_kh_name:
+            return as_kh_name
     if len(folded) < 4:
         return None
     found = {
@@ -281,6 +300,8 @@ def gender_of_given(canonical: str | None) -> str | None:
 _PATRONYMIC_END = re.compile(r"(ovich|evich|avich|ovna|evna|avna|ichna|inichna|ich)$")
 _FEMALE_PATRONYMIC_END = re.compile(r"(ovna|evna|avna|ichna)$")
 _FEMALE_SURNAME_END = re.compile(r"(ova|eva|ina|yna|skaia|tskaia|aia|kaia)$")
+# endings no given name has (folded): a word that ends so is the surname
+_SURNAME_END = re.compile(r"(ov|ev|ova|eva|sk|ski|skaia|ska|vich|enko|enka|uk|ets|ich)$")
 _TOKEN_SPLIT = re.compile(r"[\s,;/()\[\]\"«»]+")
 _YEAR_IN_NAME = re.compile(r"(?<!\d)(19[2-9]\d|20[0-2]\d)(?!\d)")
 _AGE_IN_NAME = re.compile(
@@ -429,10 +450,14 @@ def split_full_name(text: str) -> NameParts:
                 break
     rest = [i for i in range(len(words)) if i not in (given_i, patronymic_i)]
     if given_i is None and len(rest) >= 2:
-        # unknown given name: surname first, as local lists write names
-        given_i = rest[1]
-        rest = [rest[0], *rest[2:]]
-    surname = "".join(folded[i] for i in rest)
+        # unknown given name (a typo, a rare name): the one word with a surname's ending is
+        # the surname; else surname first, as local lists write names
+        ends = [i for i in rest if _SURNAME_END.search(folded[i])]
+        surname_i = ends[0] if len(ends) == 1 else rest[0]
+        rest.remove(surname_i)
+        given_i = rest[0]
+        rest = [surname_i, *rest[1:]]
+    surname = "".join(fold_surname(words[i]).replace("-", "") for i in rest)
     given = (canon[given_i] or folded[given_i]) if given_i is not None else ""
     patronymic = patronymic_canonical(folded[patronymic_i]) if patronymic_i is not None else ""
     initials = "" if given else initials_in(text)
@@ -447,7 +472,7 @@ def name_parts(
 ) -> NameParts:
     """Name roles from one full-name cell, or from separate cells (which win when present)."""
     if surname or given:
-        s = "".join(fold(w) for w in _tokens(surname or ""))
+        s = "".join(fold_surname(w) for w in _tokens(surname or ""))
         g_words = _tokens(given or "")
         g = ""
         if g_words:

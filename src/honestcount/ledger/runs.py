@@ -75,7 +75,7 @@ def link(
         by_id["birth_year"],
         by_id["given"],
         pairs,
-        threshold=min(linkage.BEST, review_high),
+        threshold=review_low,
     )
     with engine.begin() as conn:
         decided = _decided(conn)

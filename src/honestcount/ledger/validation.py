@@ -137,7 +137,7 @@ def false_merges(labels: pd.Series, tags: pd.DataFrame) -> dict[str, int]:
     return {"false_pairs": false, "namesake_pairs": namesakes}
 
 
-def _readings(frame: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, pd.Series]:
+def readings(frame: pd.DataFrame, pairs: pd.DataFrame) -> dict[str, pd.Series]:
     """The three readings, as ``ledger link`` makes them (conflicts included)."""
     by_id = frame.set_index("unique_id")
     apart = linkage.conflicts(frame["unique_id"], by_id["birth_year"], by_id["given"], pairs)
@@ -156,7 +156,7 @@ def validate(
         read_s = time.perf_counter() - clock
     clock = time.perf_counter()
     scored = linkage.score(frame, train=True, threshold=linkage.REVIEW_FLOOR)
-    readings = _readings(frame, scored.pairs)
+    found = readings(frame, scored.pairs)
     link_s = time.perf_counter() - clock
     who = tags["person"]
     true_people = int(who.nunique())
@@ -171,7 +171,7 @@ def validate(
         "readings": {},
         "lists": reports,
     }
-    for name, labels in readings.items():
+    for name, labels in found.items():
         q = linkage.pairwise_quality(labels, who)
         count = int(labels.nunique())
         result["readings"][name] = {
@@ -186,8 +186,8 @@ def validate(
         # how many people share their surname and given name with someone else in the set
         names = tags.drop_duplicates("person")["name_key"].value_counts()
         result["namesake_share"] = round(float(names[names > 1].sum() / true_people), 3)
-    result["recall_by_kind"] = recall_by_kind(readings["best"], tags)
-    result["false_merges"] = false_merges(readings["best"], tags)
+    result["recall_by_kind"] = recall_by_kind(found["best"], tags)
+    result["false_merges"] = false_merges(found["best"], tags)
     return result
 
 
@@ -206,7 +206,7 @@ def scale(records: int, seed: int = 11) -> dict[str, Any]:
     scored = linkage.score(frame, train=True, threshold=linkage.REVIEW_FLOOR)
     seconds["train_and_score"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    readings = _readings(frame, scored.pairs)
+    found = readings(frame, scored.pairs)
     seconds["cluster"] = time.perf_counter() - clock
     who = tags["person"]
     result: dict[str, Any] = {
@@ -215,7 +215,7 @@ def scale(records: int, seed: int = 11) -> dict[str, Any]:
         "pairs": len(scored.pairs),
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
     }
-    for name, labels in readings.items():
+    for name, labels in found.items():
         q = linkage.pairwise_quality(labels, who)
         result[name] = {
             "precision": round(q["precision"], 4),
