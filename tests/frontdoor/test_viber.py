@@ -184,7 +184,8 @@ def test_a_viber_voter_goes_through_and_stays_unverified(sqlite_intake):
 
 def test_the_viber_command_serves_the_webhook(sqlite_intake, tmp_path):
     """`honestcount bot viber` as a process: token and API from the environment, the webhook
-    registered with Viber, a signed callback answered, a forged one refused."""
+    registered with Viber, a signed callback answered, a forged one refused, and SIGINT
+    obeyed even when it started ignored."""
     import os
     import signal
     import sys
@@ -210,6 +211,9 @@ def test_the_viber_command_serves_the_webhook(sqlite_intake, tmp_path):
             f"127.0.0.1:{port}",
             env=env,
             stderr=asyncio.subprocess.PIPE,
+            # as from a script's background (`cmd &`): SIGINT ignored when it starts, which
+            # the bot must still stop on (CI ran the suite so, and the bot never stopped)
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
         user = ViberUser("vb-cli==", hook, fake)
         try:

@@ -17,10 +17,12 @@ Telegram bot.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -220,8 +222,10 @@ async def serve(
     port: int = 8082,
     api_base: str = VIBER_API,
 ) -> None:
-    """Run the Viber bot for ``election_id`` until cancelled: serve the webhook on
-    ``host:port`` (a TLS terminator forwards ``webhook``'s path to it), then tell Viber."""
+    """Run the Viber bot for ``election_id`` until SIGINT or SIGTERM (or cancelled): serve
+    the webhook on ``host:port`` (a TLS terminator forwards ``webhook``'s path to it), then
+    tell Viber. Either signal stops it gracefully, the messages in hand answered first, also
+    when it was started with SIGINT ignored (in the background of a script)."""
     from urllib.parse import urlsplit
 
     directory = StationDirectory.from_store(engine, election_id)
@@ -240,9 +244,19 @@ async def serve(
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     await api.set_webhook(webhook)  # listening first: Viber checks the URL at once
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # no signal handlers outside the main thread, nor on Windows' event loop
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            handled.append(sig)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
+        for sig in handled:
+            loop.remove_signal_handler(sig)
         await bot.drain()
         await runner.cleanup()
         await api.aclose()
