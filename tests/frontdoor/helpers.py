@@ -3,7 +3,9 @@ and the real aiogram bot between them."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import signal
 import socket
 import threading
 import time
@@ -112,6 +114,22 @@ class IntakeServer:
         self.server.should_exit = True
         self.thread.join(10)
         self.engine.dispose()
+
+
+async def interrupt(proc: asyncio.subprocess.Process, seconds: float = 60) -> str:
+    """SIGINT to a bot started as a process, and what it wrote to stderr once it stopped; a
+    bot that does not stop within ``seconds`` is killed and fails the test with its output."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        _, stderr = await asyncio.wait_for(proc.communicate(), seconds)
+    except TimeoutError:
+        proc.kill()
+        _, stderr = await proc.communicate()
+        raise AssertionError(
+            f"the bot did not stop within {seconds:.0f} s of SIGINT; it said:\n{stderr.decode()}"
+        ) from None
+    return stderr.decode()
 
 
 def ballot(seed: int, size: tuple[int, int] = (320, 240)) -> bytes:

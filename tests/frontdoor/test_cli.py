@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 
-from frontdoor.helpers import ELECTION
+from frontdoor.helpers import ELECTION, interrupt
 from honestcount.frontdoor.fake_telegram import FakeTelegram
 from honestcount.frontdoor.messages import LANGUAGE_NAMES, text
 
@@ -37,10 +36,11 @@ def test_the_command_runs_the_bot(sqlite_intake, tmp_path):
             first = await voter.say("/start")
             second = await voter.say("Русский")
         finally:
-            proc.send_signal(signal.SIGINT)
-            _, stderr = await asyncio.wait_for(proc.communicate(), 30)
-            await telegram.stop()
-        return first, second, stderr.decode()
+            try:
+                stderr = await interrupt(proc)
+            finally:
+                await telegram.stop()
+        return first, second, stderr
 
     first, second, stderr = asyncio.run(scenario())
     assert {b["text"] for b in first[0].buttons()} == set(LANGUAGE_NAMES.values())

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
-from frontdoor.helpers import ELECTION, MINSK, ballot
+from frontdoor.helpers import ELECTION, MINSK, ballot, interrupt
 from honestcount.frontdoor.engine import Conversation
 from honestcount.frontdoor.gateway import HttpIntake
 from honestcount.frontdoor.messages import LANGUAGE_NAMES, text
@@ -225,19 +225,11 @@ def test_the_viber_command_serves_the_webhook(sqlite_intake, tmp_path):
             forged = await user.post(b'{"event": "message"}', sign="0" * 64)
             start_reply = await user.say("/start")
         finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGINT)
             try:
-                _, stderr = await asyncio.wait_for(proc.communicate(), 60)
-            except TimeoutError:
-                proc.kill()
-                _, stderr = await proc.communicate()
-                raise AssertionError(
-                    f"the bot did not stop within 60 s of SIGINT; it said:\n{stderr.decode()}"
-                ) from None
+                stderr = await interrupt(proc)
             finally:
                 await api_runner.cleanup()
-        return forged, start_reply, stderr.decode()
+        return forged, start_reply, stderr
 
     forged, start_reply, stderr = asyncio.run(scenario())
     assert fake.webhooks == [hook]
